@@ -1,0 +1,49 @@
+# Two commands: `make serve` and `make test`. Both create .venv, install the pinned Python
+# packages and the npm front-end assets, then serve the site or run every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+VENDOR := docs/assets/vendor
+PYTEST_ARGS ?=
+
+.PHONY: setup serve build test bench constraints clean
+
+setup: $(VENV)/.installed $(VENDOR)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -c constraints.txt -e ".[torch,docs,test]"
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# Mermaid and KaTeX are served by the site itself (no CDN): copy their builds under docs/.
+$(VENDOR)/.installed: node_modules/.package-lock.json
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/mermaid $(VENDOR)/katex
+	cp node_modules/mermaid/dist/mermaid.min.js node_modules/mermaid/LICENSE $(VENDOR)/mermaid/
+	cp -R node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css \
+	      node_modules/katex/dist/fonts node_modules/katex/dist/contrib node_modules/katex/LICENSE \
+	      $(VENDOR)/katex/
+	touch $@
+
+serve: setup
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: setup
+	$(BIN)/mkdocs build --strict
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/bench_ops.py
+
+# Re-resolve the pins after changing pyproject.toml (torch stays on the machine's CPU build).
+constraints: $(VENV)/.installed
+	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --exclude-editable | sed 's/+cpu//'; } > constraints.tmp
+	mv constraints.tmp constraints.txt
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) site .pytest_cache .hypothesis .coverage
