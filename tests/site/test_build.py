@@ -1,0 +1,202 @@
+"""The plugin inside a real `mkdocs build --strict`: the real site, and small sites made here."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from cnnqa.qagraph import QuestionGraph, read_front_matter
+
+REPO = Path(__file__).resolve().parents[2]
+QUESTION_FILES = sorted((REPO / "docs" / "questions").rglob("*.md"))
+LEVELS = ["Intuition", "Code", "Math"]
+
+
+def real_graph() -> QuestionGraph:
+    pages = [(str(p.relative_to(REPO / "docs")), read_front_matter(p.read_text())) for p in QUESTION_FILES]
+    return QuestionGraph.from_pages(pages, root="definition")
+
+
+class Html(HTMLParser):
+    """Collects what the tests look at: tab labels, h1 text, links, resources and map sources."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.labels, self.h1, self.links, self.resources, self.mermaid = [], [], [], [], []
+        self._in = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "label" and a.get("for", "").startswith("__tabbed"):
+            self._in = ("labels", "")
+        elif tag == "h1":
+            self._in = ("h1", "")
+        elif tag in ("pre", "div") and "mermaid" in a.get("class", "").split():
+            self._in = ("mermaid", "")
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag in ("script", "img", "iframe") and a.get("src"):
+            self.resources.append(a["src"])
+        if tag == "link" and a.get("rel") in ("stylesheet", "preload", "modulepreload", "icon"):
+            self.resources.append(a["href"])
+
+    def handle_data(self, data):
+        if self._in:
+            self._in = (self._in[0], self._in[1] + data)
+
+    def handle_endtag(self, tag):
+        if self._in and tag in ("label", "h1", "pre", "div"):
+            getattr(self, self._in[0]).append(self._in[1].strip())
+            self._in = None
+
+
+def page_html(site: Path, url: str) -> Html:
+    path = site / url
+    return Html((path / "index.html" if path.is_dir() else path).read_text())
+
+
+# --- the real site -----------------------------------------------------------------------------
+
+
+def test_strict_build_of_the_real_site_has_no_warnings(served_site):
+    *_, result = served_site
+    assert result.returncode == 0
+    assert not re.search(r"^(WARNING|ERROR)", result.stderr, re.MULTILINE), result.stderr
+
+
+@pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.stem)
+def test_question_page_has_the_three_levels_in_order(path):
+    text = path.read_text()
+    tabs = re.findall(r"^/// tab \| (.+)$", text, re.MULTILINE)
+    assert tabs == LEVELS, f"{path.name}: tabs {tabs}"
+    bodies = re.split(r"^/// tab \| .+$", text, flags=re.MULTILINE)[1:]
+    for level, body in zip(LEVELS, bodies):
+        words = re.sub(r"```.*?```|///", " ", body, flags=re.DOTALL).split()
+        assert len(words) >= 60, f"{path.name}: the {level} tab has only {len(words)} words of prose"
+    assert re.search(r"```python", bodies[1]), f"{path.name}: the Code tab has no Python block"
+    assert re.search(r"\$\$", bodies[2]), f"{path.name}: the Math tab has no displayed formula"
+
+
+@pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.stem)
+def test_built_question_page_is_titled_by_its_question_with_tabs_and_graph_links(served_site, path):
+    _, site, _ = served_site
+    graph = real_graph()
+    qid = path.stem
+    html = page_html(site, f"questions/{qid}/")
+    assert html.h1 == [graph.questions[qid].question]
+    assert [label for label in html.labels] == LEVELS
+    linked = {Path(urlsplit(urljoin(f"/questions/{qid}/", href)).path).name for href in html.links}
+    for neighbour in (*graph.questions[qid].parents, *graph.children[qid]):
+        assert neighbour in linked, f"{qid} does not link to {neighbour}"
+
+
+def test_navigation_follows_the_graph_walk(served_site):
+    _, site, _ = served_site
+    text = (site / "index.html").read_text()
+    nav = text[text.index('class="md-nav md-nav--primary"') :]
+    order = []
+    for href in re.findall(r'class="md-nav__link[^"]*"\s+href="questions/([\w-]+)/"', nav):
+        if href not in order:
+            order.append(href)
+    assert order == real_graph().walk()
+
+
+def test_home_map_has_one_clickable_node_per_question_page(served_site):
+    _, site, _ = served_site
+    html = page_html(site, "index.html")
+    (source,) = html.mermaid
+    graph = real_graph()
+    labels = re.findall(r'^\s+n\d+\["(.*)"\]$', source, re.MULTILINE)
+    assert sorted(labels) == sorted(q.question.replace('"', "#quot;") for q in graph.questions.values())
+    targets = re.findall(r'^\s+click n\d+ "(.*)"$', source, re.MULTILINE)
+    assert len(targets) == len(QUESTION_FILES)
+    for target in targets:
+        assert (site / target / "index.html").is_file(), target
+
+
+def test_built_site_references_nothing_outside_its_origin(served_site):
+    _, site, _ = served_site
+    offenders = []
+    for file in site.rglob("*.html"):
+        for src in Html(file.read_text()).resources:
+            if urlsplit(src).scheme or src.startswith("//"):
+                offenders.append(f"{file.relative_to(site)}: {src}")
+    for file in site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^)'\"]+)", file.read_text()):
+            offenders.append(f"{file.relative_to(site)}: {url}")
+    assert not offenders, offenders
+
+
+# --- small sites: links stay right under any URL style and nesting; broken graphs stop the build
+
+
+PAGES = {
+    "index.md": "# Home\n\n<!-- question-map -->\n",
+    "questions/root.md": "---\nquestion: Root?\n---\n\nText.\n",
+    "questions/deep/nested/leaf.md": "---\nquestion: Leaf?\nparents: [root]\n---\n\nText.\n",
+    "questions/mid.md": "---\nquestion: Mid?\nparents: [root]\n---\n\nText.\n",
+}
+
+
+@pytest.mark.parametrize("directory_urls", [True, False], ids=["directory-urls", "file-urls"])
+def test_map_and_page_links_resolve_to_the_real_pages(tiny_site, directory_urls):
+    result, site = tiny_site(PAGES, use_directory_urls=directory_urls)
+    assert result.returncode == 0, result.stderr
+    home = "index.html"
+    html = page_html(site, home)
+    (source,) = html.mermaid
+    targets = re.findall(r'click n\d+ "(.*)"', source)
+    (outline_html,) = re.findall(r'<div class="cnnqa-outline">(.*?)</div>', (site / home).read_text(), re.DOTALL)
+    outline = Html(outline_html).links
+    assert len(targets) == 3 and len(outline) == 3
+    for href in targets + outline:
+        path = site / urlsplit(urljoin("/" + home, href)).path.lstrip("/")
+        path = path / "index.html" if path.is_dir() else path
+        assert path.is_file(), href
+        assert Html(path.read_text()).h1[0] in {"Root?", "Mid?", "Leaf?"}
+    # The nested page links back up to its parent and the parent down to it.
+    leaf_url = "questions/deep/nested/leaf/" if directory_urls else "questions/deep/nested/leaf.html"
+    root_url = "questions/root/" if directory_urls else "questions/root.html"
+    assert any("root" in h for h in page_html(site, leaf_url).links)
+    assert any("leaf" in h for h in page_html(site, root_url).links)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"questions/mid.md": "---\nquestion: Mid?\nparents: [rot]\n---\n"}, "questions/mid.md: parent 'rot'"),
+        ({"questions/mid.md": "---\nparents: [root]\n---\n"}, "questions/mid.md: front matter needs 'question:'"),
+        ({"questions/other/mid.md": "---\nquestion: Again?\nparents: [root]\n---\n"}, "duplicate question id 'mid'"),
+        (
+            {"questions/mid.md": "---\nquestion: Mid?\nparents: [root, leaf]\n---\n",
+             "questions/deep/nested/leaf.md": "---\nquestion: Leaf?\nparents: [mid]\n---\n"},
+            "the parents form a cycle",
+        ),
+        ({"questions/mid.md": "---\nquestion: Mid?\n---\n"}, "several questions have no parents"),
+        ({"questions/mid.md": "---\nquestion: Mid?\nparents: [root]\n---\n\n# A heading\n"}, "questions/mid.md has its own"),
+    ],
+    ids=["unknown-parent", "no-question", "duplicate-id", "cycle", "two-roots", "own-h1"],
+)
+def test_invalid_graph_stops_the_build_naming_the_page(tiny_site, change, message):
+    result, _ = tiny_site({**PAGES, **change})
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-3000:]
+
+
+def test_unreachable_page_stops_the_build_when_the_root_is_configured(tiny_site):
+    pages = {**PAGES, "questions/mid.md": "---\nquestion: Mid?\n---\n"}
+    result, _ = tiny_site(pages, plugins=[{"cnnqa": {"root": "root"}}, {"mermaid2": {"javascript": "mermaid.min.js"}}])
+    assert result.returncode != 0
+    assert "questions/mid.md: question 'mid' is not reachable from the root 'root'" in result.stderr
+
+
+def test_plugin_refuses_a_mermaid_script_from_another_origin(tiny_site):
+    config = {"plugins": [{"cnnqa": {}}, {"mermaid2": {"javascript": "https://example.invalid/mermaid.min.js"}}]}
+    result, _ = tiny_site(PAGES, **config)
+    assert result.returncode != 0
+    assert "needs the mermaid2 plugin with a local script" in result.stderr
