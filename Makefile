@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := docs/assets/vendor
 PYTEST_ARGS ?=
+export NO_MKDOCS_2_WARNING := 1  # silence Material's end-of-life banner in every build
 
 .PHONY: setup serve build test bench constraints clean
 
