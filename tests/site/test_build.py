@@ -200,3 +200,11 @@ def test_plugin_refuses_a_mermaid_script_from_another_origin(tiny_site):
     result, _ = tiny_site(PAGES, **config)
     assert result.returncode != 0
     assert "needs the mermaid2 plugin with a local script" in result.stderr
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "docs").rglob("*.md")), ids=lambda p: p.stem)
+def test_every_python_block_on_the_site_prints_through_markdown_exec(path):
+    """Output shown on a page comes from running its block at build time, never typed by hand."""
+    fences = re.findall(r"^```(?:python|py)\b(.*)$", path.read_text(), re.MULTILINE)
+    hand_written = [info for info in fences if 'exec="on"' not in info]
+    assert not hand_written, f"{path.name}: python fences without exec=\"on\": {hand_written}"
