@@ -1,0 +1,265 @@
+r"""Convolution arithmetic as pure integers: output sizes, parameter and MAC counts, receptive fields.
+
+Every function works on one spatial dimension unless its name says ``2d``; apply it to height and
+width separately. The formulas follow PyTorch's conventions (``dilation=1`` means none) and
+Dumoulin & Visin, *A guide to convolution arithmetic for deep learning* (2016), cited below by
+relationship number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from cnnqa import _args
+
+__all__ = [
+    "Layer",
+    "conv2d_macs",
+    "conv2d_num_params",
+    "conv_output_size",
+    "conv_padding",
+    "conv_transpose_output_size",
+    "effective_kernel_size",
+    "linear_num_params",
+    "pool_output_size",
+    "receptive_field",
+]
+
+
+def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
+    r"""Span of a dilated kernel: the one place this formula lives.
+
+    $$ \hat k = d\,(k - 1) + 1 $$
+
+    (Dumoulin & Visin, section 5.1.)
+
+    Examples
+    --------
+    >>> effective_kernel_size(3, dilation=2)
+    5
+    """
+    kernel_size = _args.positive_int("kernel_size", kernel_size)
+    dilation = _args.positive_int("dilation", dilation)
+    return dilation * (kernel_size - 1) + 1
+
+
+def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    r"""Resolve a convolution ``padding`` (int, ``"same"`` or ``"valid"``) to ``(before, after)``.
+
+    ``"same"`` pads a total of $\hat k - 1$, the smaller half before and the extra element after
+    (as ``torch.nn.functional.conv2d``); it is only defined for ``stride=1``.
+
+    $$ p_{\text{before}} = \left\lfloor \frac{\hat k - 1}{2} \right\rfloor, \qquad
+       p_{\text{after}} = \hat k - 1 - p_{\text{before}} $$
+
+    Examples
+    --------
+    >>> conv_padding(4, "same")
+    (1, 2)
+    >>> conv_padding(3, "valid"), conv_padding(3, 2)
+    ((0, 0), (2, 2))
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0
+        if padding != "same":
+            raise ValueError(f"padding={padding!r}: padding must be an int, a pair, 'same' or 'valid'")
+        if _args.positive_int("stride", stride) != 1:
+            raise ValueError(f"stride={stride!r}: padding='same' requires stride=1")
+        total = effective_kernel_size(kernel_size, dilation) - 1
+        return total // 2, total - total // 2
+    padding = _args.nonnegative_int("padding", padding)
+    return padding, padding
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1) -> int:
+    r"""Output length of a convolution along one dimension.
+
+    $$ o = \left\lfloor \frac{i + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1 $$
+
+    (Dumoulin & Visin, relationship 15, the general case with dilation.) ``padding`` may also be
+    ``"same"`` or ``"valid"``.
+
+    Raises
+    ------
+    ValueError
+        If the padded input is shorter than the dilated kernel.
+
+    Examples
+    --------
+    >>> conv_output_size(56, 3, padding=1), conv_output_size(224, 7, stride=2, padding=3)
+    (56, 112)
+    >>> conv_output_size(10, 4, padding="same")
+    10
+    """
+    size = _args.positive_int("size", size)
+    stride = _args.positive_int("stride", stride)
+    before, after = conv_padding(kernel_size, padding, stride, dilation)
+    span = size + before + after - effective_kernel_size(kernel_size, dilation)
+    if span < 0:
+        raise ValueError(
+            f"size={size}: the padded input ({size + before + after}) is smaller than the "
+            f"dilated kernel ({effective_kernel_size(kernel_size, dilation)})"
+        )
+    return span // stride + 1
+
+
+def pool_output_size(
+    size: int, kernel_size: int, stride=None, padding: int = 0, dilation: int = 1, ceil_mode: bool = False
+) -> int:
+    r"""Output length of max or average pooling along one dimension (``stride=None`` means ``k``).
+
+    $$ o = \left\lfloor \frac{i + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1 $$
+
+    With ``ceil_mode`` the floor becomes a ceiling, and PyTorch drops the last window if it would
+    start beyond the input and its left padding: if $(o - 1)\,s \ge i + p$ then $o \leftarrow o - 1$.
+    The padding may be at most half the kernel, $p \le \lfloor k/2 \rfloor$.
+
+    Examples
+    --------
+    >>> pool_output_size(112, 3, stride=2, padding=1)
+    56
+    >>> pool_output_size(5, 2, ceil_mode=True), pool_output_size(6, 2, padding=1, ceil_mode=True)
+    (3, 4)
+    """
+    size = _args.positive_int("size", size)
+    kernel_size = _args.positive_int("kernel_size", kernel_size)
+    stride = kernel_size if stride is None else _args.positive_int("stride", stride)
+    padding = _args.nonnegative_int("padding", padding)
+    if padding > kernel_size // 2:
+        raise ValueError(
+            f"padding={padding}: padding must be at most half the kernel size ({kernel_size} // 2)"
+        )
+    span = size + 2 * padding - effective_kernel_size(kernel_size, dilation)
+    out = (span + (stride - 1 if _args.as_bool("ceil_mode", ceil_mode) else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    if out < 1:
+        raise ValueError(f"size={size}: input too small for the pooling window, output size {out}")
+    return out
+
+
+def conv_transpose_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
+    r"""Output length of a transposed convolution along one dimension.
+
+    $$ o = (i - 1)\,s - 2p + d\,(k - 1) + a + 1 $$
+
+    with output padding $a < s$ or $a < d$ (Dumoulin & Visin, relationship 14, which writes
+    $a$ for the same extra rows). It inverts :func:`conv_output_size` for the sizes that map to $i$.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(28, 3, stride=2, padding=1, output_padding=1)
+    56
+    """
+    size = _args.positive_int("size", size)
+    stride = _args.positive_int("stride", stride)
+    dilation = _args.positive_int("dilation", dilation)
+    padding = _args.nonnegative_int("padding", padding)
+    output_padding = _args.nonnegative_int("output_padding", output_padding)
+    if output_padding >= stride and output_padding >= dilation:
+        raise ValueError(
+            f"output_padding={output_padding}: output_padding must be smaller than either "
+            f"stride ({stride}) or dilation ({dilation})"
+        )
+    out = (size - 1) * stride - 2 * padding + effective_kernel_size(kernel_size, dilation) + output_padding
+    if out < 1:
+        raise ValueError(f"padding={padding}: padding leaves an output of size {out}, must be >= 1")
+    return out
+
+
+def conv2d_num_params(in_channels: int, out_channels: int, kernel_size, bias: bool = True, groups: int = 1) -> int:
+    r"""Learnable parameters of a ``Conv2d`` layer.
+
+    $$ P = C_\text{out} \cdot \frac{C_\text{in}}{g} \cdot k_h k_w + [\text{bias}]\, C_\text{out} $$
+
+    Examples
+    --------
+    >>> conv2d_num_params(64, 128, 3)
+    73856
+    >>> conv2d_num_params(128, 128, 3, bias=False, groups=128)  # depthwise
+    1152
+    """
+    groups = _args.positive_int("groups", groups)
+    in_channels = _args.positive_int("in_channels", in_channels)
+    out_channels = _args.positive_int("out_channels", out_channels)
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % groups:
+            raise ValueError(f"{name}={channels}: {name} must be divisible by groups={groups}")
+    kh, kw = _args.positive("kernel_size", kernel_size)
+    return out_channels * (in_channels // groups) * kh * kw + (out_channels if _args.as_bool("bias", bias) else 0)
+
+
+def linear_num_params(in_features: int, out_features: int, bias: bool = True) -> int:
+    r"""Learnable parameters of a fully connected layer.
+
+    $$ P = n_\text{in}\, n_\text{out} + [\text{bias}]\, n_\text{out} $$
+
+    Compare a 3x3 conv from 64x56x56 to 64x56x56 with the dense layer doing the same mapping:
+
+    Examples
+    --------
+    >>> conv2d_num_params(64, 64, 3), linear_num_params(64 * 56 * 56, 64 * 56 * 56)
+    (36928, 40282296320)
+    """
+    in_features = _args.positive_int("in_features", in_features)
+    out_features = _args.positive_int("out_features", out_features)
+    return in_features * out_features + (out_features if _args.as_bool("bias", bias) else 0)
+
+
+def conv2d_macs(in_channels: int, out_channels: int, kernel_size, output_size, groups: int = 1) -> int:
+    r"""Multiply-accumulates of one ``conv2d`` forward pass for one image (bias not counted).
+
+    $$ \text{MACs} = C_\text{out}\, H_\text{out} W_\text{out} \cdot \frac{C_\text{in}}{g}\, k_h k_w $$
+
+    FLOPs are about twice the MACs. ``output_size`` is an int or ``(H_out, W_out)``.
+
+    Examples
+    --------
+    >>> conv2d_macs(64, 64, 3, 56)
+    115605504
+    """
+    weights = conv2d_num_params(in_channels, out_channels, kernel_size, bias=False, groups=groups)
+    height, width = _args.positive("output_size", output_size)
+    return weights * height * width
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a stack for :func:`receptive_field`: a conv or pool along one dimension."""
+
+    kernel_size: int
+    stride: int = 1
+    dilation: int = 1
+
+
+def receptive_field(layers: Iterable) -> int:
+    r"""Receptive field (in input pixels, one dimension) of one output unit of a stack of layers.
+
+    ``layers`` holds :class:`Layer` objects or tuples ``(kernel_size, stride[, dilation])``,
+    input side first. Padding does not change the size of the field, only where it sits.
+
+    $$ r = 1 + \sum_{l=1}^{L} (\hat k_l - 1) \prod_{i=1}^{l-1} s_i $$
+
+    (Araujo, Norris & Sim, *Computing Receptive Fields of Convolutional Neural Networks*,
+    Distill 2019, eq. 2.)
+
+    Examples
+    --------
+    >>> receptive_field([(3, 1), (3, 1)])  # two 3x3 convs see 5x5
+    5
+    >>> receptive_field([Layer(7, 2), Layer(3, 2), Layer(3), Layer(3)])  # ResNet stem + block
+    27
+    """
+    field, jump = 1, 1
+    for layer in layers:
+        if not isinstance(layer, Layer):
+            if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
+                raise TypeError(f"layer={layer!r}: each layer must be a Layer or (kernel_size, stride[, dilation])")
+            layer = Layer(*layer)
+        field += (effective_kernel_size(layer.kernel_size, layer.dilation) - 1) * jump
+        jump *= _args.positive_int("stride", layer.stride)
+    return field
