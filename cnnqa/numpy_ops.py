@@ -70,11 +70,11 @@ def _conv_padded(input, weight, bias, stride, padding, dilation, groups, padding
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
     r"""2-D cross-correlation, as ``torch.nn.functional.conv2d`` (plus ``nn.Conv2d``'s ``padding_mode``).
 
-    $$ y_{n,o,i,j} = b_o + \sum_{c=0}^{C/g-1} \sum_{u,v} w_{o,c,u,v}\,
-       \tilde x_{n,\,g(o) C/g + c,\; s_h i + d_h u,\; s_w j + d_w v} $$
+    $$ y_{n,k,i,j} = b_k + \sum_{c=0}^{C/G-1} \sum_{u,v} w_{k,c,u,v}\,
+       \tilde x_{n,\,g(k) C/G + c,\; S_h i + D_h u,\; S_w j + D_w v} $$
 
-    where $\tilde x$ is the input padded with ``padding_mode`` and $g(o)$ is the group of output
-    channel $o$. ``padding`` is an int, a pair, ``"same"`` or ``"valid"``.
+    where $\tilde x$ is the input padded with ``padding_mode`` and $g(k)$ is the group of output
+    channel $k$. ``padding`` is an int, a pair, ``"same"`` or ``"valid"``.
 
     Examples
     --------
@@ -118,7 +118,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Weight is ``(C_in, C_out / groups, kH, kW)``. Each input pixel scatters a weighted copy of the
     kernel into the output:
 
-    $$ y_{n,o,\,s_h i + d_h u - p_h,\; s_w j + d_w v - p_w} \mathrel{+}= x_{n,c,i,j}\, w_{c,o,u,v} $$
+    $$ y_{n,k,\,S_h i + D_h u - P_h,\; S_w j + D_w v - P_w} \mathrel{+}= x_{n,c,i,j}\, w_{c,k,u,v} $$
 
     Output size: :func:`cnnqa.shapes.conv_transpose_output_size`.
 
@@ -137,7 +137,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     r"""2-D max pooling, as ``torch.nn.functional.max_pool2d``.
 
-    $$ y_{n,c,i,j} = \max_{u < k_h,\, v < k_w} x_{n,c,\; s_h i + d_h u - p_h,\; s_w j + d_w v - p_w} $$
+    $$ y_{n,c,i,j} = \max_{u < F_h,\, v < F_w} x_{n,c,\; S_h i + D_h u - P_h,\; S_w j + D_w v - P_w} $$
 
     over the taps inside the input (padding never wins). With ``return_indices`` also returns the
     flat index ``h * W + w`` of each maximum within its ``(H, W)`` plane (the first maximum).
@@ -208,9 +208,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     r"""2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
 
-    $$ y_{n,c,i,j} = \frac{1}{D_{ij}} \sum_{u < k_h,\, v < k_w} x_{n,c,\; s_h i + u - p_h,\; s_w j + v - p_w} $$
+    $$ y_{n,c,i,j} = \frac{1}{m_{ij}} \sum_{u < F_h,\, v < F_w} x_{n,c,\; S_h i + u - P_h,\; S_w j + v - P_w} $$
 
-    with zero padding. $D_{ij}$ is ``divisor_override`` if given; else the window clipped to the
+    with zero padding. $m_{ij}$ is ``divisor_override`` if given; else the window clipped to the
     padded input (``count_include_pad=True``) or to the input itself.
 
     Examples
@@ -252,7 +252,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
     $$ y_{n,c}[\,\mathrm{idx}_{n,c,i,j}\,] = x_{n,c,i,j} $$
 
-    Default output size $(i - 1)\,s - 2p + k$ per dimension; ``output_size`` may pick another
+    Default output size $(H - 1)\,S - 2P + F$ per dimension; ``output_size`` may pick another
     size strictly within ``stride`` of it.
 
     Examples

@@ -1,7 +1,9 @@
 r"""Convolution arithmetic as pure integers: output sizes, parameter and MAC counts, receptive fields.
 
 Every function works on one spatial dimension unless its name says ``2d``; apply it to height and
-width separately. The formulas follow PyTorch's conventions (``dilation=1`` means none) and
+width separately. The formulas use the site's notation, written for the height: ``size`` is
+$H$, ``kernel_size`` $F$, ``stride`` $S$, ``padding`` $P$ (per side), ``dilation`` $D$, and the
+output length is $H'$; $K$ kernels, $C$ input channels, $G$ groups. The formulas follow PyTorch's conventions (``dilation=1`` means none) and
 Dumoulin & Visin, *A guide to convolution arithmetic for deep learning* (2016), cited below by
 relationship number.
 """
@@ -30,7 +32,7 @@ __all__ = [
 def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
     r"""Span of a dilated kernel: the one place this formula lives.
 
-    $$ \hat k = d\,(k - 1) + 1 $$
+    $$ \hat F = D\,(F - 1) + 1 $$
 
     (Dumoulin & Visin, section 5.1.)
 
@@ -47,11 +49,11 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
 def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     r"""Resolve a convolution ``padding`` (int, ``"same"`` or ``"valid"``) to ``(before, after)``.
 
-    ``"same"`` pads a total of $\hat k - 1$, the smaller half before and the extra element after
+    ``"same"`` pads a total of $\hat F - 1$, the smaller half before and the extra element after
     (as ``torch.nn.functional.conv2d``); it is only defined for ``stride=1``.
 
-    $$ p_{\text{before}} = \left\lfloor \frac{\hat k - 1}{2} \right\rfloor, \qquad
-       p_{\text{after}} = \hat k - 1 - p_{\text{before}} $$
+    $$ P_{\text{before}} = \left\lfloor \frac{\hat F - 1}{2} \right\rfloor, \qquad
+       P_{\text{after}} = \hat F - 1 - P_{\text{before}} $$
 
     Examples
     --------
@@ -76,7 +78,7 @@ def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1) -> int:
     r"""Output length of a convolution along one dimension.
 
-    $$ o = \left\lfloor \frac{i + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1 $$
+    $$ H' = \left\lfloor \frac{H + 2P - D\,(F - 1) - 1}{S} \right\rfloor + 1 $$
 
     (Dumoulin & Visin, relationship 15, the general case with dilation.) ``padding`` may also be
     ``"same"`` or ``"valid"``.
@@ -110,11 +112,11 @@ def pool_output_size(
 ) -> int:
     r"""Output length of max or average pooling along one dimension (``stride=None`` means ``k``).
 
-    $$ o = \left\lfloor \frac{i + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1 $$
+    $$ H' = \left\lfloor \frac{H + 2P - D\,(F - 1) - 1}{S} \right\rfloor + 1 $$
 
     With ``ceil_mode`` the floor becomes a ceiling, and PyTorch drops the last window if it would
-    start beyond the input and its left padding: if $(o - 1)\,s \ge i + p$ then $o \leftarrow o - 1$.
-    The padding may be at most half the kernel, $p \le \lfloor k/2 \rfloor$.
+    start beyond the input and its left padding: if $(H' - 1)\,S \ge H + P$ then $H' \leftarrow H' - 1$.
+    The padding may be at most half the kernel, $P \le \lfloor F/2 \rfloor$.
 
     Examples
     --------
@@ -145,10 +147,10 @@ def conv_transpose_output_size(
 ) -> int:
     r"""Output length of a transposed convolution along one dimension.
 
-    $$ o = (i - 1)\,s - 2p + d\,(k - 1) + a + 1 $$
+    $$ H' = (H - 1)\,S - 2P + D\,(F - 1) + A + 1 $$
 
-    with output padding $a < s$ or $a < d$ (Dumoulin & Visin, relationship 14, which writes
-    $a$ for the same extra rows). It inverts :func:`conv_output_size` for the sizes that map to $i$.
+    with output padding $A < S$ or $A < D$ (Dumoulin & Visin, relationship 14, which writes
+    $a$ for the same extra rows). It inverts :func:`conv_output_size` for the sizes that map to $H$.
 
     Examples
     --------
@@ -174,7 +176,7 @@ def conv_transpose_output_size(
 def conv2d_num_params(in_channels: int, out_channels: int, kernel_size, bias: bool = True, groups: int = 1) -> int:
     r"""Learnable parameters of a ``Conv2d`` layer.
 
-    $$ P = C_\text{out} \cdot \frac{C_\text{in}}{g} \cdot k_h k_w + [\text{bias}]\, C_\text{out} $$
+    $$ \#\text{params} = K \cdot \frac{C}{G} \cdot F_h F_w + [\text{bias}]\, K $$
 
     Examples
     --------
@@ -196,7 +198,7 @@ def conv2d_num_params(in_channels: int, out_channels: int, kernel_size, bias: bo
 def linear_num_params(in_features: int, out_features: int, bias: bool = True) -> int:
     r"""Learnable parameters of a fully connected layer.
 
-    $$ P = n_\text{in}\, n_\text{out} + [\text{bias}]\, n_\text{out} $$
+    $$ \#\text{params} = n_\text{in}\, n_\text{out} + [\text{bias}]\, n_\text{out} $$
 
     Compare a 3x3 conv from 64x56x56 to 64x56x56 with the dense layer doing the same mapping:
 
@@ -213,7 +215,7 @@ def linear_num_params(in_features: int, out_features: int, bias: bool = True) ->
 def conv2d_macs(in_channels: int, out_channels: int, kernel_size, output_size, groups: int = 1) -> int:
     r"""Multiply-accumulates of one ``conv2d`` forward pass for one image (bias not counted).
 
-    $$ \text{MACs} = C_\text{out}\, H_\text{out} W_\text{out} \cdot \frac{C_\text{in}}{g}\, k_h k_w $$
+    $$ \text{MACs} = K\, H' W' \cdot \frac{C}{G}\, F_h F_w $$
 
     FLOPs are about twice the MACs. ``output_size`` is an int or ``(H_out, W_out)``.
 
@@ -242,7 +244,7 @@ def receptive_field(layers: Iterable) -> int:
     ``layers`` holds :class:`Layer` objects or tuples ``(kernel_size, stride[, dilation])``,
     input side first. Padding does not change the size of the field, only where it sits.
 
-    $$ r = 1 + \sum_{l=1}^{L} (\hat k_l - 1) \prod_{i=1}^{l-1} s_i $$
+    $$ R = 1 + \sum_{l=1}^{L} (\hat F_l - 1) \prod_{m=1}^{l-1} S_m $$
 
     (Araujo, Norris & Sim, *Computing Receptive Fields of Convolutional Neural Networks*,
     Distill 2019, eq. 2.)
