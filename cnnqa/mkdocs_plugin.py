@@ -30,6 +30,10 @@ from mkdocs.utils import get_relative_url
 from cnnqa.qagraph import GraphError, QuestionGraph, markdown_link_text, read_front_matter
 
 MAP_MARKER = "<!-- question-map -->"
+# A top-down tree of 25 questions is wide: wrap labels narrowly and pack nodes tightly so that the
+# map stays legible when it is scaled to the page. (A per-diagram directive: Material's own
+# mermaid.initialize settings ignore plugin options.)
+MAP_LAYOUT = '%%{init: {"flowchart": {"wrappingWidth": 120, "nodeSpacing": 12, "rankSpacing": 40, "padding": 6}}}%%\n'
 
 
 class CnnqaConfig(Config):
@@ -146,7 +150,7 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
         return f"\n\n## Where this leads {{ #leads-on }}\n\n{_div('cnnqa-children', items)}"
 
     def _map(self, page: Page) -> str:
-        mermaid = self.graph.mermaid(lambda qid: get_relative_url(self.question_files[qid].url, page.url))
+        mermaid = MAP_LAYOUT + self.graph.mermaid(lambda qid: get_relative_url(self.question_files[qid].url, page.url))
         outline = self.graph.nested_list(lambda qid: self._rel_src(qid, page))
         return f"```mermaid\n{mermaid}\n```\n\n{_div('cnnqa-outline', outline)}"
 
