@@ -208,3 +208,17 @@ def test_every_python_block_on_the_site_prints_through_markdown_exec(path):
     fences = re.findall(r"^```(?:python|py)\b(.*)$", path.read_text(), re.MULTILINE)
     hand_written = [info for info in fences if 'exec="on"' not in info]
     assert not hand_written, f"{path.name}: python fences without exec=\"on\": {hand_written}"
+
+
+def test_corrections_page_links_every_correction_and_nothing_else():
+    """Each '#### Correction: ... { #fix-... }' proof on a question page is listed on the Corrections page."""
+    proofs = {
+        f"{path.stem}#{anchor}"
+        for path in QUESTION_FILES
+        for anchor in re.findall(r"^#{2,6} Correction: .*\{ *#(fix-[\w-]+) *\}$", path.read_text(), re.MULTILINE)
+    }
+    listed = set(re.findall(r"\(\.\./questions/([\w-]+)\.md#(fix-[\w-]+)\)", (REPO / "docs/reference/corrections.md").read_text()))
+    listed = {f"{page}#{anchor}" for page, anchor in listed}
+    assert proofs, "no corrections found on the question pages"
+    assert sorted(proofs - listed) == [], "corrections missing from the Corrections page"
+    assert sorted(listed - proofs) == [], "the Corrections page links proofs that do not exist"
