@@ -13,7 +13,37 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cnnqa.chromium import INSTALL_HINT, find_chromium
+
 REPO = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without a Chromium, skip the browser tests, except under CI=true where they must run."""
+    browser_tests = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_tests or IN_CI or find_chromium() is not None:
+        return
+    skip = pytest.mark.skip(reason=f"no Chromium found: {INSTALL_HINT}")
+    for item in browser_tests:
+        item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "no Chromium found" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} browser tests skipped: no Chromium found; to run them, {INSTALL_HINT}.", yellow=True
+        )
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The Chromium the browser tests drive (under CI=true a missing one fails the run)."""
+    path = find_chromium()
+    if path is None:
+        pytest.fail(f"CI=true and no Chromium found: {INSTALL_HINT}")
+    return path
 
 
 def mkdocs_build(config_file: Path, site_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:

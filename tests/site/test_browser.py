@@ -6,21 +6,16 @@ to the console (checked when the browser page closes).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from cnnqa import chromium
 from cnnqa.qagraph import read_front_matter
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = {p.stem: read_front_matter(p.read_text())["question"] for p in (REPO / "docs/questions").rglob("*.md")}
-CHROMIUM = os.environ.get("CNNQA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Material draws Mermaid into a *closed* shadow root, which no selector can enter. Opening every
 # shadow root (in the tests only) lets the tests find and click the map's nodes like a reader.
 OPEN_SHADOW_ROOTS = """
@@ -32,11 +27,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium)")
+def browser(chromium_path):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=chromium.ARGS)
         yield browser
         browser.close()
 
