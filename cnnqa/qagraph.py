@@ -1,10 +1,12 @@
 """The question graph: pages declare it in their front matter; this module checks and draws it.
 
-Each question page says two things about itself::
+Each question page says where it stands::
 
     ---
     question: What are the inputs and outputs of a CNN?
     parents: [definition]
+    part: network        # optional: the part of the course; else its parents' part
+    added: true          # optional: asked beyond the original 25 questions
     ---
 
 Its id is the file's stem (``input-output.md`` -> ``input-output``). Nothing else declares the
@@ -15,14 +17,16 @@ This module knows nothing about MkDocs (that adapter is :mod:`cnnqa.mkdocs_plugi
 rules can be tested on small graphs made in the tests.
 
 >>> graph = QuestionGraph.from_pages([
-...     ("q/what.md", {"question": "What is it?"}),
-...     ("q/why.md", {"question": "Why?", "parents": ["what"]}),
-...     ("q/how.md", {"question": "How?", "parents": ["what"], "order": 1}),
-... ])
+...     ("q/what.md", {"question": "What is it?", "part": "basics"}),
+...     ("q/why.md", {"question": "Why?", "parents": ["what"], "added": True}),
+...     ("q/how.md", {"question": "How?", "parents": ["what"], "order": 1, "part": "use"}),
+... ], parts=["basics", "use"])
 >>> graph.walk()
 ['what', 'how', 'why']
 >>> graph.children["what"]
 ('how', 'why')
+>>> graph.part["why"], graph.part["how"], graph.questions["why"].added
+('basics', 'use', True)
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import difflib
 import math
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import yaml
@@ -59,6 +63,8 @@ class Question:
     parents: tuple[str, ...]
     src_path: str
     order: float = math.inf
+    part: str | None = None  # as declared; QuestionGraph.part holds the inherited one
+    added: bool = False
 
 
 def read_front_matter(text: str) -> dict:
@@ -76,7 +82,9 @@ def read_front_matter(text: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _question_from_meta(src_path: str, meta: Mapping) -> tuple[Question | None, list[str]]:
+def _question_from_meta(
+    src_path: str, meta: Mapping, parts: Sequence[str] | None
+) -> tuple[Question | None, list[str]]:
     """Read one page's front matter into a Question, or say what is wrong with it."""
     problems = []
     qid = posixpath.splitext(posixpath.basename(src_path))[0]
@@ -93,21 +101,33 @@ def _question_from_meta(src_path: str, meta: Mapping) -> tuple[Question | None, 
     order = meta.get("order", math.inf)
     if isinstance(order, bool) or not isinstance(order, (int, float)):
         problems.append(f"{src_path}: 'order:' must be a number, got {order!r}")
+    part = meta.get("part")
+    if part is not None and parts is not None and part not in parts:
+        close = difflib.get_close_matches(str(part), list(parts), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        problems.append(f"{src_path}: 'part:' must be one of {', '.join(parts)}, got {part!r}{hint}")
+    elif part is not None and not (isinstance(part, str) and part.strip()):
+        problems.append(f"{src_path}: 'part:' must be the id of a part as text, got {part!r}")
+    added = meta.get("added", False)
+    if not isinstance(added, bool):
+        problems.append(f"{src_path}: 'added:' must be true or false, got {added!r}")
     if problems:
         return None, problems
-    return Question(qid, question.strip(), tuple(parents), src_path, order), []
+    return Question(qid, question.strip(), tuple(parents), src_path, order, part, added), []
 
 
 class QuestionGraph:
     """A validated, acyclic question graph with a single root that reaches every question.
 
     Build it with :meth:`from_pages`; every problem found is raised together as one
-    :class:`GraphError` whose lines each name the page at fault.
+    :class:`GraphError` whose lines each name the page at fault. ``part[id]`` is each question's
+    part: its own ``part:``, else the one part its parents share (``None`` when no page names one).
     """
 
-    def __init__(self, questions: Mapping[str, Question], root: str):
+    def __init__(self, questions: Mapping[str, Question], root: str, parts: Sequence[str] | None = None):
         self.questions = dict(questions)
         self.root = root
+        self.parts = tuple(parts) if parts is not None else None
         kids: dict[str, list[Question]] = {qid: [] for qid in self.questions}
         for q in self.questions.values():
             for parent in q.parents:
@@ -116,16 +136,21 @@ class QuestionGraph:
         self.children = {
             qid: tuple(c.id for c in sorted(cs, key=lambda c: (c.order, c.id))) for qid, cs in kids.items()
         }
+        self.part, _ = _inherit_parts(self.questions, self.walk())
 
     @classmethod
-    def from_pages(cls, pages: Iterable[tuple[str, Mapping]], root: str | None = None) -> QuestionGraph:
+    def from_pages(
+        cls, pages: Iterable[tuple[str, Mapping]], root: str | None = None, parts: Sequence[str] | None = None
+    ) -> QuestionGraph:
         """Build the graph from ``(src_path, front_matter)`` pairs and check every rule.
 
         The rules: each page has a ``question``; ids (file stems) are unique; every parent is a
         known id; exactly one root (the given ``root``, or else the only page without parents);
-        no cycles; every question reachable from the root.
+        no cycles; every question reachable from the root; ``added`` is true or false. With
+        ``parts`` given, every ``part:`` is one of them, and every question has a part: the root
+        names its own, and a question whose parents lie in different parts names its own.
         """
-        questions, problems = cls._read(pages)
+        questions, problems = cls._read(pages, parts)
         if not problems:
             problems = cls._unknown_parents(questions)
         if not problems:
@@ -136,14 +161,21 @@ class QuestionGraph:
             problems = cls._unreachable(questions, root)
         if problems:
             raise GraphError(problems)
-        return cls(questions, root)
+        graph = cls(questions, root, parts)
+        if parts is not None:
+            _, problems = _inherit_parts(graph.questions, graph.walk())
+        if problems:
+            raise GraphError(problems)
+        return graph
 
     @staticmethod
-    def _read(pages: Iterable[tuple[str, Mapping]]) -> tuple[dict[str, Question], list[str]]:
+    def _read(
+        pages: Iterable[tuple[str, Mapping]], parts: Sequence[str] | None
+    ) -> tuple[dict[str, Question], list[str]]:
         questions: dict[str, Question] = {}
         problems: list[str] = []
         for src_path, meta in pages:
-            q, page_problems = _question_from_meta(src_path, meta)
+            q, page_problems = _question_from_meta(src_path, meta, parts)
             problems += page_problems
             if q is None:
                 continue
@@ -240,31 +272,56 @@ class QuestionGraph:
                     stack.append(child)
         return order
 
-    def mermaid(self, href: Callable[[str], str]) -> str:
-        """The whole graph as Mermaid ``graph TD`` source, each node a click link to ``href(id)``.
+    def mermaid(self, href: Callable[[str], str], direction: str = "LR") -> str:
+        """The whole graph as Mermaid flowchart source, each node a click link to ``href(id)``.
 
-        >>> g = QuestionGraph.from_pages([("a.md", {"question": 'Why "a"?'}),
-        ...                               ("b.md", {"question": "B?", "parents": ["a"]})])
+        Nodes carry the Mermaid classes ``part<i>`` (``i`` their part's index in ``parts``) and
+        ``added`` (questions beyond the original ones), for the map's colours and legend.
+
+        >>> g = QuestionGraph.from_pages([("a.md", {"question": 'Why "a"?', "part": "p"}),
+        ...                               ("b.md", {"question": "B?", "parents": ["a"], "added": True})],
+        ...                              parts=["p"])
         >>> print(g.mermaid(lambda qid: qid + "/"))
-        graph TD
+        flowchart LR
             n0["Why #quot;a#quot;?"]
             n1["B?"]
             n0 --> n1
             click n0 "a/"
             click n1 "b/"
+            class n0,n1 part0
+            class n1 added
         """
+        if direction not in ("LR", "RL", "TD", "TB", "BT"):
+            raise ValueError(f"direction must be one of LR, RL, TD, TB, BT, got {direction!r}")
         node = {qid: f"n{i}" for i, qid in enumerate(self.walk())}
-        lines = ["graph TD"]
+        lines = [f"flowchart {direction}"]
         lines += [f'    {node[qid]}["{_mermaid_text(self.questions[qid].question)}"]' for qid in node]
         lines += [f"    {node[qid]} --> {node[child]}" for qid in node for child in self.children[qid]]
         lines += [f'    click {node[qid]} "{_quoted_url(href(qid))}"' for qid in node]
+        for index, part in enumerate(self.parts or ()):
+            members = [node[qid] for qid in node if self.part[qid] == part]
+            if members:
+                lines.append(f"    class {','.join(members)} part{index}")
+        added = [node[qid] for qid in node if self.questions[qid].added]
+        if added:
+            lines.append(f"    class {','.join(added)} added")
         return "\n".join(lines)
 
-    def nested_list(self, href: Callable[[str], str]) -> str:
+    def parts_used(self) -> list[tuple[int, str]]:
+        """``(index, part)`` of each configured part that some question is in, in order.
+
+        >>> g = QuestionGraph.from_pages([("a.md", {"question": "A?", "part": "z"})], parts=["y", "z"])
+        >>> g.parts_used()
+        [(1, 'z')]
+        """
+        used = set(self.part.values())
+        return [(i, part) for i, part in enumerate(self.parts or ()) if part in used]
+
+    def nested_list(self, href: Callable[[str], str], after: Callable[[str], str] = lambda qid: "") -> str:
         """The graph as a nested Markdown list of links, for readers without JavaScript.
 
         A question with several parents is listed under each; its own sub-list is spelled out
-        the first time only.
+        the first time only. ``after(id)`` is written right after each link (attributes, say).
 
         >>> g = QuestionGraph.from_pages([("a.md", {"question": "A?"}),
         ...                               ("b.md", {"question": "B?", "parents": ["a"]})])
@@ -277,7 +334,7 @@ class QuestionGraph:
 
         def emit(qid: str, depth: int) -> None:
             title = markdown_link_text(self.questions[qid].question)
-            lines.append(f"{'    ' * depth}- [{title}]({href(qid)})")
+            lines.append(f"{'    ' * depth}- [{title}]({href(qid)}){after(qid)}")
             if qid in expanded:
                 return
             expanded.add(qid)
@@ -286,6 +343,28 @@ class QuestionGraph:
 
         emit(self.root, 0)
         return "\n".join(lines)
+
+
+def _inherit_parts(questions: Mapping[str, Question], walk: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """Each question's part, its own or its parents' (visited parents first); and what is unclear."""
+    part: dict[str, str | None] = {}
+    problems = []
+    for qid in walk:
+        q = questions[qid]
+        inherited = sorted({part[p] for p in q.parents if part[p] is not None})
+        if q.part is not None:
+            part[qid] = q.part
+        elif len(inherited) == 1:
+            part[qid] = inherited[0]
+        else:
+            part[qid] = None
+            if not q.parents:
+                problems.append(f"{q.src_path}: the root '{qid}' has no parent to take a part from; give it 'part:'")
+            elif inherited:
+                problems.append(
+                    f"{q.src_path}: its parents lie in different parts ({', '.join(inherited)}); give it 'part:'"
+                )
+    return part, problems
 
 
 def _mermaid_text(text: str) -> str:

@@ -115,7 +115,7 @@ def test_mermaid_has_one_node_and_one_link_per_question_and_one_edge_per_parent(
     graph = build(page("root"), page("a", ["root"]), page("b", ["root"]), page("c", ["a", "b"]))
     source = graph.mermaid(lambda qid: f"pages/{qid}/")
     lines = source.splitlines()
-    assert lines[0] == "graph TD"
+    assert lines[0] == "flowchart LR"
     assert len([ln for ln in lines if re.fullmatch(r'\s+n\d+\["[^"]*"\]', ln)]) == 4
     assert len([ln for ln in lines if "-->" in ln]) == 4
     assert sorted(re.findall(r'click n\d+ "pages/(\w+)/"', source)) == ["a", "b", "c", "root"]
@@ -145,3 +145,87 @@ def test_front_matter_is_read_like_mkdocs_reads_it():
     assert read_front_matter(text) == {"question": "What is it?", "parents": ["definition"]}
     assert read_front_matter("---\njust: text\n...\nbody") == {"just": "text"}
     assert read_front_matter("no front matter\n---\nq: 1\n---\n") == {}
+
+
+# --- parts of the course and added questions ---------------------------------------------------
+
+PARTS = ["network", "conv", "pooling"]
+
+
+def test_children_inherit_their_parents_part_unless_they_declare_their_own():
+    graph = build_parts(
+        page("root", part="network"),
+        page("a", ["root"]),
+        page("b", ["a"], part="conv"),
+        page("c", ["b"]),
+        page("d", ["c", "b"]),
+        page("e", ["a", "d"], part="pooling"),
+    )
+    assert graph.part == {"root": "network", "a": "network", "b": "conv", "c": "conv", "d": "conv", "e": "pooling"}
+    assert graph.parts_used() == [(0, "network"), (1, "conv"), (2, "pooling")]
+
+
+def build_parts(*pages):
+    return QuestionGraph.from_pages(pages, parts=PARTS)
+
+
+def parts_problems(*pages):
+    with pytest.raises(GraphError) as info:
+        build_parts(*pages)
+    return info.value.problems
+
+
+def test_unknown_part_names_the_page_the_parts_and_a_close_one():
+    (problem,) = parts_problems(page("root", part="network"), page("a", ["root"], part="pool"))
+    assert problem == (
+        "questions/a.md: 'part:' must be one of network, conv, pooling, got 'pool'; did you mean 'pooling'?"
+    )
+
+
+@pytest.mark.parametrize("part", [3, "", ["conv"]], ids=["number", "empty", "list"])
+def test_a_part_that_is_not_text_names_the_page(part):
+    (problem,) = problems_of(page("root"), page("a", ["root"], part=part))
+    assert problem == f"questions/a.md: 'part:' must be the id of a part as text, got {part!r}"
+
+
+def test_the_root_must_name_its_part():
+    (problem,) = parts_problems(page("root"), page("a", ["root"], part="conv"))
+    assert problem == "questions/root.md: the root 'root' has no parent to take a part from; give it 'part:'"
+
+
+def test_a_question_between_parts_must_name_its_own():
+    (problem,) = parts_problems(
+        page("root", part="network"), page("a", ["root"], part="conv"), page("b", ["root"], part="pooling"),
+        page("both", ["a", "b"]),
+    )
+    assert problem == "questions/both.md: its parents lie in different parts (conv, pooling); give it 'part:'"
+
+
+@pytest.mark.parametrize("added", ["yes", 1, None], ids=["text", "number", "empty"])
+def test_added_must_be_true_or_false(added):
+    (problem,) = problems_of(page("root"), page("a", ["root"], added=added))
+    assert problem == f"questions/a.md: 'added:' must be true or false, got {added!r}"
+
+
+def test_without_configured_parts_any_part_is_kept_and_none_is_required():
+    graph = build(page("root"), page("a", ["root"], part="anything"), page("b", ["a"]))
+    assert graph.part == {"root": None, "a": "anything", "b": "anything"}
+    assert graph.parts_used() == []
+
+
+def test_mermaid_classes_each_node_by_part_and_marks_added_questions():
+    graph = build_parts(
+        page("root", part="network"), page("a", ["root"], part="pooling", added=True), page("b", ["root"]),
+    )
+    source = graph.mermaid(lambda qid: qid)
+    node = dict(re.findall(r'click (n\d+) "(\w+)"', source))
+    classes = dict(re.findall(r"^    class (\S+) (\w+)$", source, re.MULTILINE)[i][::-1] for i in range(3))
+    assert sorted(node[n] for n in classes["part0"].split(",")) == ["b", "root"]
+    assert [node[n] for n in classes["part2"].split(",")] == ["a"]
+    assert [node[n] for n in classes["added"].split(",")] == ["a"]
+    assert "part1" not in classes
+
+
+def test_mermaid_refuses_an_unknown_direction():
+    with pytest.raises(ValueError, match="direction must be one of LR, RL, TD, TB, BT, got 'sideways'"):
+        build(page("root")).mermaid(str, direction="sideways")
