@@ -4,54 +4,78 @@ Listed in ``mkdocs.yml`` as ``cnnqa`` (an entry point of this package). It
 
 * builds the :class:`~cnnqa.qagraph.QuestionGraph` from every page under ``questions_dir`` and
   stops the build, naming the page, when the graph is invalid;
-* replaces ``<!-- question-map -->`` on a page with the Mermaid map (each node a link computed
-  from the real page URLs) and the same map as a nested list;
+* replaces ``<!-- question-map -->`` on a page with the map: a legend of the course's parts,
+  the graph drawn left to right with each node a link computed from the real page URLs, and the
+  same graph as a nested list folded under it;
+* draws that map to SVG at build time in headless Chromium (:mod:`cnnqa.prerender`), so that it
+  arrives with the page and is clickable at once. With ``prerender_map: auto`` (the default) a
+  machine without Chromium builds the page with the map's source instead, and the site's script
+  draws it in the reader's browser; ``always`` makes a missing browser an error, ``never`` skips;
 * titles each question page with its question, and links it to the questions it builds on and
   the ones that lead on from it;
-* orders the navigation by walking the graph from its root;
-* loads the mermaid2 plugin's local Mermaid script on every page, so that instant navigation to
-  the map never leaves Material to fetch Mermaid from elsewhere.
+* orders the navigation by walking the graph from its root.
+
+Mermaid itself is loaded by the site's script (``javascripts/mermaid.js``) only on pages that
+draw a diagram; the plugin checks that the script is listed in ``extra_javascript``.
 """
 
 from __future__ import annotations
 
+import html
+import logging
 import posixpath
 import re
+from pathlib import Path
 
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from cnnqa import chromium, prerender
 from cnnqa.qagraph import GraphError, QuestionGraph, markdown_link_text, read_front_matter
 
+log = logging.getLogger("mkdocs.plugins.cnnqa")
+
 MAP_MARKER = "<!-- question-map -->"
-# A top-down tree of 25 questions is wide: wrap labels narrowly and pack nodes tightly so that the
-# map stays legible when it is scaled to the page. (A per-diagram directive: Material's own
-# mermaid.initialize settings ignore plugin options.)
-MAP_LAYOUT = '%%{init: {"flowchart": {"wrappingWidth": 120, "nodeSpacing": 12, "rankSpacing": 40, "padding": 6}}}%%\n'
+# The site's script that draws the map and loads Mermaid on demand, and where it finds Mermaid
+# (both under docs/; javascripts/mermaid.js looks for Mermaid at ../assets/vendor/mermaid/).
+MAP_SCRIPT = "javascripts/mermaid.js"
+MERMAID_SCRIPT = "assets/vendor/mermaid/mermaid.min.js"
+# Left to right, the tree is as deep as the course (about 7 levels) and as tall as it has leaves,
+# so it fits the page's width at a legible scale as the questions multiply. The font is the
+# site's own, so that labels measured at build time fit the boxes drawn in the reader's browser.
+MAP_LAYOUT = (
+    '%%{init: {"fontFamily": "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif", '
+    '"flowchart": {"wrappingWidth": 150, "nodeSpacing": 14, "rankSpacing": 28, "padding": 8}}}%%\n'
+)
 
 
 class CnnqaConfig(Config):
     questions_dir = opt.Type(str, default="questions")
     root = opt.Optional(opt.Type(str))
     nav_title = opt.Type(str, default="Questions")
+    parts = opt.Type(dict, default={})  # part id -> its title in the map's legend, in course order
+    prerender_map = opt.Choice(("auto", "always", "never"), default="auto")
 
 
 class CnnqaPlugin(BasePlugin[CnnqaConfig]):
     def on_config(self, config):
-        mermaid = config.plugins.get("mermaid2")
-        script = mermaid.config.get("javascript") if mermaid else None
-        if not script or re.match(r"[a-z]+:|//", script):
+        scripts = [str(script) for script in config.extra_javascript]
+        if MAP_SCRIPT not in scripts:
             raise PluginError(
-                "cnnqa: the question map needs the mermaid2 plugin with a local script, e.g. "
-                f"'mermaid2: {{javascript: assets/vendor/mermaid/mermaid.min.js}}'; got {script!r}"
+                f"cnnqa: the question map needs the site's script {MAP_SCRIPT!r} in extra_javascript; "
+                f"got {scripts!r}"
             )
-        self.mermaid_script = script
+        bad = {k: v for k, v in self.config.parts.items() if not (isinstance(k, str) and isinstance(v, str))}
+        if bad:
+            raise PluginError(f"cnnqa: 'parts' maps each part's id to its title, both text; got {bad!r}")
+        self.docs_dir = Path(config.docs_dir)
+        self.cache_dir = Path(config.config_file_path or ".").parent / ".cache" / "cnnqa"
         return config
 
     def on_files(self, files: Files, config) -> Files:
@@ -62,7 +86,7 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
             if file.src_uri.startswith(prefix):
                 pages.append((file.src_uri, read_front_matter(file.content_string)))
         try:
-            self.graph = QuestionGraph.from_pages(pages, root=self.config.root)
+            self.graph = QuestionGraph.from_pages(pages, root=self.config.root, parts=list(self.config.parts) or None)
         except GraphError as error:
             raise PluginError(f"cnnqa: {error}") from None
         for src_uri, _ in pages:
@@ -112,14 +136,6 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
             )
         return html
 
-    @event_priority(-100)  # after mermaid2 has added its script to the pages with a diagram
-    def on_post_page(self, output: str, page: Page, config) -> str:
-        name = posixpath.basename(self.mermaid_script)
-        if re.search(r"<script[^>]*\bsrc=\"[^\"]*" + re.escape(name), output):
-            return output
-        src = get_relative_url(self.mermaid_script, page.url)
-        return output.replace("</body>", f'<script src="{src}"></script>\n</body>', 1)
-
     def _question_id(self, page: Page) -> str | None:
         qid = posixpath.splitext(posixpath.basename(page.file.src_uri))[0]
         file = self.question_files.get(qid)
@@ -150,9 +166,57 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
         return f"\n\n## Where this leads {{ #leads-on }}\n\n{_div('cnnqa-children', items)}"
 
     def _map(self, page: Page) -> str:
-        mermaid = MAP_LAYOUT + self.graph.mermaid(lambda qid: get_relative_url(self.question_files[qid].url, page.url))
-        outline = self.graph.nested_list(lambda qid: self._rel_src(qid, page))
-        return f"```mermaid\n{mermaid}\n```\n\n{_div('cnnqa-outline', outline)}"
+        """The legend, the map (SVG drawn now, or its source for the reader's browser), the outline."""
+        source = MAP_LAYOUT + self.graph.mermaid(lambda qid: get_relative_url(self.question_files[qid].url, page.url))
+        svg = self._svg(source)
+        drawing = svg if svg is not None else f'<pre class="cnnqa-map__source">{html.escape(source)}</pre>'
+        outline = self.graph.nested_list(lambda qid: self._rel_src(qid, page), self._outline_classes)
+        # Folded once the map is drawn; open for readers whose browser will not draw it.
+        details = '<details class="cnnqa-outline" markdown' + ("" if svg is not None else " open") + ">"
+        return (
+            f"{self._legend()}\n\n"
+            f'<div class="cnnqa-map" role="navigation" aria-label="Map of the questions">{drawing}</div>\n\n'
+            f"{details}\n<summary>Every question as a list</summary>\n\n{outline}\n\n</details>\n"
+        )
+
+    def _outline_classes(self, qid: str) -> str:
+        """attr_list classes that give an outline entry the swatch of its part (and of added ones)."""
+        classes = [f".part{self.graph.parts.index(self.graph.part[qid])}"] if self.graph.parts else []
+        classes += [".added"] if self.graph.questions[qid].added else []
+        return f"{{ {' '.join(classes)} }}" if classes else ""
+
+    def _legend(self) -> str:
+        items = [
+            f'<li><span class="cnnqa-swatch part{index}"></span>{html.escape(self.config.parts[part])}</li>'
+            for index, part in self.graph.parts_used()
+        ]
+        added = sum(q.added for q in self.graph.questions.values())
+        if added:
+            original = len(self.graph.questions) - added
+            items.append(f'<li><span class="cnnqa-swatch added"></span>Added beyond the original {original}</li>')
+        return f'<ul class="cnnqa-legend">{"".join(items)}</ul>' if items else ""
+
+    def _svg(self, source: str) -> str | None:
+        """The map drawn in headless Chromium, or None where the build leaves it to the reader's browser."""
+        if self.config.prerender_map == "never":
+            return None
+        try:
+            executable = chromium.find_chromium()
+        except ValueError as error:
+            raise PluginError(f"cnnqa: {error}") from None
+        if executable is None:
+            if self.config.prerender_map == "always":
+                raise PluginError(f"cnnqa: prerender_map is 'always' but no Chromium was found: {chromium.INSTALL_HINT}")
+            log.info("cnnqa: no Chromium found, so the map is left for the reader's browser to draw (%s)", chromium.INSTALL_HINT)
+            return None
+        mermaid_js = self.docs_dir / MERMAID_SCRIPT
+        if not mermaid_js.is_file():
+            raise PluginError(f"cnnqa: {mermaid_js} is missing: run `make setup` to install the front-end assets")
+        try:
+            (svg,) = prerender.mermaid_to_svg([source], mermaid_js, self.docs_dir / MAP_SCRIPT, executable, self.cache_dir)
+        except Exception as error:  # Playwright's and Chromium's errors alike: say what failed, stop
+            raise PluginError(f"cnnqa: drawing the question map in {executable} failed: {error}") from error
+        return svg
 
 
 def _div(css_class: str, markdown: str) -> str:

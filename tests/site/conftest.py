@@ -1,12 +1,21 @@
-"""Fixtures that build sites with the real `mkdocs build --strict` and serve them on loopback."""
+"""Fixtures that build sites with the real `mkdocs build --strict` and serve them on loopback.
+
+The slow work that nothing else waits on starts as soon as the tests are collected, in other
+processes, so that it overlaps the tests that run first: the strict build of the real site (for
+the build and browser tests) and every code block on the site (``start_early()`` in
+``test_standalone_blocks.py``). The tests that need the results wait for them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -46,10 +55,14 @@ def chromium_path() -> str:
     return path
 
 
+def mkdocs_command(config_file: Path, site_dir: Path) -> list[str]:
+    """A strict build (never with -q: MkDocs then exits 0 despite warnings)."""
+    return [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
+
+
 def mkdocs_build(config_file: Path, site_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run a strict build (never with -q: MkDocs then exits 0 despite warnings)."""
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)],
+        mkdocs_command(config_file, site_dir),
         capture_output=True,
         text=True,
         cwd=config_file.parent,
@@ -60,25 +73,59 @@ def mkdocs_build(config_file: Path, site_dir: Path, env: dict | None = None) -> 
 
 @pytest.fixture
 def tiny_site(tmp_path):
-    """Build a small throwaway site from {path: markdown}; returns (result, site_dir)."""
+    """Build a small throwaway site from {path: markdown}; returns (result, site_dir).
 
-    def build(pages: dict[str, str], **config) -> tuple[subprocess.CompletedProcess, Path]:
+    Its Mermaid is a stand-in unless ``real_mermaid=True``, and the map is left for the browser
+    to draw unless the cnnqa plugin's config (``plugins=``) says otherwise.
+    """
+
+    def build(pages: dict[str, str], real_mermaid: bool = False, **config) -> tuple[subprocess.CompletedProcess, Path]:
         docs = tmp_path / "docs"
         for rel, text in pages.items():
             (docs / rel).parent.mkdir(parents=True, exist_ok=True)
             (docs / rel).write_text(text)
-        (docs / "mermaid.min.js").write_text("// stands in for Mermaid: these builds are never opened\n")
+        for own in ("javascripts/mermaid.js", "stylesheets/cnnqa.css"):  # the site's map script and style
+            (docs / own).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / "docs" / own, docs / own)
+        mermaid = docs / "assets" / "vendor" / "mermaid" / "mermaid.min.js"
+        mermaid.parent.mkdir(parents=True, exist_ok=True)
+        if real_mermaid:
+            shutil.copy(vendored_mermaid(), mermaid)
+        else:
+            mermaid.write_text("// stands in for Mermaid: these builds are never opened\n")
         cfg = {
             "site_name": "tiny",
             "theme": {"name": "material", "font": False},
-            "plugins": [{"cnnqa": {}}, {"mermaid2": {"javascript": "mermaid.min.js"}}],
+            "plugins": [{"cnnqa": {"prerender_map": "never"}}],
             "markdown_extensions": ["attr_list", "md_in_html"],
+            "extra_javascript": ["javascripts/mermaid.js"],
+            "extra_css": ["stylesheets/cnnqa.css"],
             **config,
         }
-        (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(cfg))
-        return mkdocs_build(tmp_path / "mkdocs.yml", tmp_path / "site"), tmp_path / "site"
+        (tmp_path / "mkdocs.yml").write_text(yaml.dump(cfg, Dumper=_Dumper, sort_keys=False))
+        return mkdocs_build(tmp_path / "mkdocs.yml", build.site_dir), build.site_dir
 
+    build.site_dir = tmp_path / "site"
     return build
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes a string "!!python/name:x" as that YAML tag (a superfences formatter, say)."""
+
+    def represent_str(self, text):
+        if text.startswith("!!python/name:"):
+            return self.represent_scalar(f"tag:yaml.org,2002:python/name:{text[14:]}", "")
+        return super().represent_str(text)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
+def vendored_mermaid() -> Path:
+    vendor = REPO / "docs" / "assets" / "vendor" / "mermaid" / "mermaid.min.js"
+    if not vendor.exists():
+        pytest.fail("front-end assets are missing: run `make test` (or `make setup`) to install them")
+    return vendor
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -86,21 +133,87 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def served_site(tmp_path_factory):
-    """The real site, built strictly for the address it is served from; yields (base_url, site_dir)."""
-    vendor = REPO / "docs" / "assets" / "vendor" / "mermaid" / "mermaid.min.js"
-    if not vendor.exists():
-        pytest.fail("front-end assets are missing: run `make test` (or `make setup`) to install them")
-    site_dir = tmp_path_factory.mktemp("site")
+@pytest.fixture
+def serve_dir():
+    """``serve_dir(path)``: a context manager serving a directory on loopback (see :func:`serve`)."""
+    return serve
+
+
+@contextlib.contextmanager
+def serve(site_dir: Path):
+    """Serve a directory on a free loopback port; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    base_url = f"http://127.0.0.1:{server.server_address[1]}/"
-    result = mkdocs_build(REPO / "mkdocs.yml", site_dir, env={"SITE_URL": base_url})
-    if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{result.stderr[-5000:]}")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield base_url, site_dir, result
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _RealSiteBuild:
+    """The strict build of the real site, started once in the background and served on loopback."""
+
+    def __init__(self):
+        self.process = None
+
+    def start(self) -> None:
+        if self.process is not None:
+            return
+        vendored_mermaid()
+        self.site_dir = Path(tempfile.mkdtemp(prefix="cnnqa-site-"))
+        self.serving = serve(self.site_dir)
+        self.base_url = self.serving.__enter__()
+        self.log = tempfile.TemporaryFile("w+")
+        self.process = subprocess.Popen(
+            mkdocs_command(REPO / "mkdocs.yml", self.site_dir),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": self.base_url},
+        )
+
+    def result(self) -> subprocess.CompletedProcess:
+        code = self.process.wait(timeout=600)
+        self.log.seek(0)
+        return subprocess.CompletedProcess(self.process.args, code, "", self.log.read())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.serving.__exit__(None, None, None)
+            shutil.rmtree(self.site_dir, ignore_errors=True)
+            self.process = None
+
+
+_real_site = _RealSiteBuild()
+
+
+def pytest_collection_finish(session):
+    """Start the background work of the selected tests (see the module's docstring)."""
+    modules = {getattr(item, "module", None) for item in session.items}
+    for module in modules:
+        if hasattr(module, "start_early"):
+            module.start_early()
+    if any("served_site" in getattr(item, "fixturenames", ()) for item in session.items):
+        _real_site.start()
+
+
+def pytest_sessionfinish(session):
+    _real_site.stop()
+
+
+@pytest.fixture(scope="session")
+def served_site():
+    """The real site, built strictly for the address it is served from; (base_url, site_dir, result).
+
+    ``result.stderr`` holds everything the build printed."""
+    _real_site.start()
+    result = _real_site.result()
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{result.stderr[-5000:]}")
+    return _real_site.base_url, _real_site.site_dir, result

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from cnnqa.qagraph import QuestionGraph, read_front_matter
+from site_config import QUESTION_FILES, REPO, plugin_config, real_graph
 
-REPO = Path(__file__).resolve().parents[2]
-QUESTION_FILES = sorted((REPO / "docs" / "questions").rglob("*.md"))
 LEVELS = ["Intuition", "Code", "Math"]
-
-
-def real_graph() -> QuestionGraph:
-    pages = [(str(p.relative_to(REPO / "docs")), read_front_matter(p.read_text())) for p in QUESTION_FILES]
-    return QuestionGraph.from_pages(pages, root="definition")
 
 
 class Html(HTMLParser):
@@ -100,23 +94,55 @@ def test_navigation_follows_the_graph_walk(served_site):
     text = (site / "index.html").read_text()
     nav = text[text.index('class="md-nav md-nav--primary"') :]
     order = []
-    for href in re.findall(r'class="md-nav__link[^"]*"\s+href="questions/([\w-]+)/"', nav):
+    for tag in re.findall(r"<a [^>]*md-nav__link[^>]*>", nav):
+        href = re.search(r'href="questions/([\w-]+)/"', tag)
+        if href is None:
+            continue
+        href = href.group(1)
         if href not in order:
             order.append(href)
     assert order == real_graph().walk()
 
 
+def map_of(text: str) -> tuple[str, list[str], list[str]]:
+    """How the map came (``svg`` drawn at build time, or ``source`` for the browser), its node
+    labels and its link targets."""
+    (drawing,) = re.findall(r'<div class="cnnqa-map"[^>]*>(.*?)</div>\s*<details', text, re.DOTALL)
+    if drawing.startswith("<svg"):
+        labels = [unescape(label) for label in re.findall(r'<span class="nodeLabel"><p>(.*?)</p></span>', drawing)]
+        return "svg", labels, re.findall(r'<a xlink:href="([^"]*)"', drawing)
+    source = unescape(re.fullmatch(r'<pre class="cnnqa-map__source">(.*)</pre>', drawing, re.DOTALL).group(1))
+    labels = [label.replace("#quot;", '"') for label in re.findall(r'^\s+n\d+\["(.*)"\]$', source, re.MULTILINE)]
+    return "source", labels, re.findall(r'^\s+click n\d+ "(.*)"$', source, re.MULTILINE)
+
+
 def test_home_map_has_one_clickable_node_per_question_page(served_site):
     _, site, _ = served_site
-    html = page_html(site, "index.html")
-    (source,) = html.mermaid
+    _, labels, targets = map_of((site / "index.html").read_text())
     graph = real_graph()
-    labels = re.findall(r'^\s+n\d+\["(.*)"\]$', source, re.MULTILINE)
-    assert sorted(labels) == sorted(q.question.replace('"', "#quot;") for q in graph.questions.values())
-    targets = re.findall(r'^\s+click n\d+ "(.*)"$', source, re.MULTILINE)
+    assert sorted(labels) == sorted(q.question for q in graph.questions.values())
     assert len(targets) == len(QUESTION_FILES)
     for target in targets:
         assert (site / target / "index.html").is_file(), target
+
+
+def test_home_map_has_a_legend_of_the_parts_in_use_and_colours_every_node_by_part(served_site):
+    _, site, _ = served_site
+    text = (site / "index.html").read_text()
+    graph = real_graph()
+    legend = re.findall(r'<li><span class="cnnqa-swatch (part\d|added)"></span>([^<]*)</li>', text)
+    titles = plugin_config()["parts"]
+    assert legend == [(f"part{i}", titles[part]) for i, part in graph.parts_used()]
+    assert len(legend) >= 4, "the 25 questions span four parts of the course"
+    outline = re.findall(r'<a class="(part\d)" href="questions/([\w-]+)/"', text)
+    assert sorted(qid for _, qid in outline) == sorted(graph.questions)
+    assert all(graph.parts[int(cls[4:])] == graph.part[qid] for cls, qid in outline)
+
+
+def test_pages_without_a_diagram_do_not_load_mermaid(served_site):
+    _, site, _ = served_site
+    for file in site.rglob("*.html"):
+        assert "mermaid.min.js" not in "".join(Html(file.read_text()).resources), file
 
 
 def test_built_site_references_nothing_outside_its_origin(served_site):
@@ -148,10 +174,10 @@ def test_map_and_page_links_resolve_to_the_real_pages(tiny_site, directory_urls)
     result, site = tiny_site(PAGES, use_directory_urls=directory_urls)
     assert result.returncode == 0, result.stderr
     home = "index.html"
-    html = page_html(site, home)
-    (source,) = html.mermaid
-    targets = re.findall(r'click n\d+ "(.*)"', source)
-    (outline_html,) = re.findall(r'<div class="cnnqa-outline">(.*?)</div>', (site / home).read_text(), re.DOTALL)
+    text = (site / home).read_text()
+    how, _, targets = map_of(text)
+    assert how == "source"  # prerender_map: never
+    (outline_html,) = re.findall(r'<details class="cnnqa-outline" open[^>]*>(.*?)</details>', text, re.DOTALL)
     outline = Html(outline_html).links
     assert len(targets) == 3 and len(outline) == 3
     for href in targets + outline:
@@ -190,16 +216,38 @@ def test_invalid_graph_stops_the_build_naming_the_page(tiny_site, change, messag
 
 def test_unreachable_page_stops_the_build_when_the_root_is_configured(tiny_site):
     pages = {**PAGES, "questions/mid.md": "---\nquestion: Mid?\n---\n"}
-    result, _ = tiny_site(pages, plugins=[{"cnnqa": {"root": "root"}}, {"mermaid2": {"javascript": "mermaid.min.js"}}])
+    result, _ = tiny_site(pages, plugins=[{"cnnqa": {"root": "root", "prerender_map": "never"}}])
     assert result.returncode != 0
     assert "questions/mid.md: question 'mid' is not reachable from the root 'root'" in result.stderr
 
 
-def test_plugin_refuses_a_mermaid_script_from_another_origin(tiny_site):
-    config = {"plugins": [{"cnnqa": {}}, {"mermaid2": {"javascript": "https://example.invalid/mermaid.min.js"}}]}
-    result, _ = tiny_site(PAGES, **config)
+def test_plugin_needs_the_sites_map_script(tiny_site):
+    result, _ = tiny_site(PAGES, extra_javascript=[])
     assert result.returncode != 0
-    assert "needs the mermaid2 plugin with a local script" in result.stderr
+    assert "needs the site's script 'javascripts/mermaid.js' in extra_javascript" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "parts, message",
+    [
+        ({"network": "The network"}, "questions/mid.md: 'part:' must be one of network, got 'pool'"),
+        ({"network": 3}, "'parts' maps each part's id to its title, both text"),
+    ],
+    ids=["unknown-part", "untitled-part"],
+)
+def test_a_bad_part_stops_the_build(tiny_site, parts, message):
+    pages = {**PAGES, "questions/mid.md": "---\nquestion: Mid?\nparents: [root]\npart: pool\n---\n"}
+    pages["questions/root.md"] = "---\nquestion: Root?\npart: network\n---\n"
+    result, _ = tiny_site(pages, plugins=[{"cnnqa": {"parts": parts, "prerender_map": "never"}}])
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-3000:]
+
+
+def test_prerender_always_without_a_browser_stops_the_build(tiny_site, monkeypatch):
+    monkeypatch.setenv("CNNQA_CHROMIUM", "/no/such/chromium")
+    result, _ = tiny_site(PAGES, plugins=[{"cnnqa": {"prerender_map": "always"}}])
+    assert result.returncode != 0
+    assert "CNNQA_CHROMIUM='/no/such/chromium' is not an executable file" in result.stderr
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "docs").rglob("*.md")), ids=lambda p: p.stem)

@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import traceback
+import unittest.mock
 from pathlib import Path
 
 import pytest
@@ -62,18 +63,35 @@ def run_alone(where: str, source: str) -> tuple[int, str]:
     return code, output.getvalue()
 
 
+_started: dict = {}
+
+
+def start_early() -> None:
+    """Submit every block, to run two at a time, each in a new process forked from the server.
+
+    Called when the tests are collected (``conftest.py``), so the blocks run while other tests do.
+    """
+    if not _started:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        # As a reader runs them: unmeasured. (The server would otherwise start coverage, and
+        # write its data only after pytest-cov has combined the rest.)
+        with unittest.mock.patch.dict(os.environ):
+            os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+            _started["pool"] = pool = context.Pool(WORKERS, maxtasksperchild=1)
+        _started["results"] = {where: pool.apply_async(run_alone, (where, source)) for where, source in BLOCKS}
+
+
 @pytest.fixture(scope="module")
 def pool():
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    with context.Pool(WORKERS, maxtasksperchild=1) as pool:
-        yield pool
+    start_early()
+    yield _started["pool"]
+    _started["pool"].terminate()
 
 
 @pytest.fixture(scope="module")
 def results(pool):
-    """Start every block at once, two at a time, each in a new process forked from the server."""
-    return {where: pool.apply_async(run_alone, (where, source)) for where, source in BLOCKS}
+    return _started["results"]
 
 
 def test_the_site_has_code_blocks():
