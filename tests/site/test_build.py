@@ -270,3 +270,23 @@ def test_corrections_page_links_every_correction_and_nothing_else():
     assert proofs, "no corrections found on the question pages"
     assert sorted(proofs - listed) == [], "corrections missing from the Corrections page"
     assert sorted(listed - proofs) == [], "the Corrections page links proofs that do not exist"
+
+
+def test_without_chromium_the_map_is_left_to_the_browser_unless_it_must_be_drawn(monkeypatch, tmp_path):
+    """prerender_map: auto falls back to the page's source; always stops the build."""
+    from mkdocs.exceptions import PluginError
+
+    from cnnqa import mkdocs_plugin
+
+    monkeypatch.setattr(mkdocs_plugin.chromium, "find_chromium", lambda: None)
+    plugin = mkdocs_plugin.CnnqaPlugin()
+    plugin.docs_dir, plugin.cache_dir = tmp_path, tmp_path
+    for mode in ("auto", "never"):
+        plugin.load_config({"prerender_map": mode})
+        assert plugin._svg("flowchart LR") is None
+    plugin.load_config({"prerender_map": "always"})
+    with pytest.raises(PluginError, match="prerender_map is 'always' but no Chromium was found"):
+        plugin._svg("flowchart LR")
+    monkeypatch.setattr(mkdocs_plugin.chromium, "find_chromium", lambda: "/usr/bin/true")
+    with pytest.raises(PluginError, match="mermaid.min.js is missing: run `make setup`"):
+        plugin._svg("flowchart LR")
