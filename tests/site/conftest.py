@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from browsing import watched_page
+
+from cnnqa import chromium
 from cnnqa.chromium import INSTALL_HINT, find_chromium
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +56,24 @@ def chromium_path() -> str:
     if path is None:
         pytest.fail(f"CI=true and no Chromium found: {INSTALL_HINT}")
     return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One headless Chromium for the session (tests using it must be marked ``browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=chromium.ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, served_site):
+    """A watched page (see ``browsing.watched_page``) on the real site."""
+    with watched_page(browser, served_site[0]) as page:
+        yield page
 
 
 def mkdocs_command(config_file: Path, site_dir: Path) -> list[str]:

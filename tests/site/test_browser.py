@@ -6,24 +6,17 @@ to the console (checked when the browser page closes).
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 
 import pytest
 import yaml
-from playwright.sync_api import Page, expect, sync_playwright
+from browsing import watched_page
+from playwright.sync_api import Page, expect
 
-from cnnqa import chromium
 from cnnqa.qagraph import read_front_matter
 from site_config import QUESTION_FILES, REPO, plugin_config
 
 QUESTIONS = {p.stem: read_front_matter(p.read_text())["question"] for p in QUESTION_FILES}
-# Material draws a page's Mermaid diagrams into a *closed* shadow root, which no selector can
-# enter; opening every shadow root (in the tests only) lets a test look inside.
-OPEN_SHADOW_ROOTS = """
-const attachShadow = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) { return attachShadow.call(this, { ...init, mode: "open" }); };
-"""
 # Resolves with the time (performance.now()) at which the map's first node is on screen, clickable.
 WHEN_CLICKABLE = """
 () => new Promise((resolve) => {
@@ -48,41 +41,6 @@ LABEL_SIZES = """
 """
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=chromium.ARGS)
-        yield browser
-        browser.close()
-
-
-@contextlib.contextmanager
-def watched_page(browser, base_url: str, **context_options):
-    """A page in a fresh browser context that fails the test on any outside request or console
-    error, from this page or any other the test opens in its context (``page.context.new_page()``).
-
-    ``page.requested`` lists every URL the context asked for."""
-    context = browser.new_context(base_url=base_url, **context_options)
-    context.add_init_script(OPEN_SHADOW_ROOTS)
-    requested, errors = [], []
-    context.on("request", lambda r: requested.append(r.url))
-    context.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    context.on("weberror", lambda e: errors.append(str(e.error)))
-    page = context.new_page()
-    page.requested = requested
-    yield page
-    context.close()
-    outside = [url for url in requested if not url.startswith((base_url, "data:", "blob:"))]
-    assert not outside, f"requests outside the site's origin: {outside}"
-    assert not errors, f"console errors: {errors}"
-
-
-@pytest.fixture
-def page(browser, served_site):
-    with watched_page(browser, served_site[0]) as page:
-        yield page
 
 
 def map_nodes(page: Page):
