@@ -38,10 +38,14 @@ def test_conv2d_chunks_the_batch_under_the_workspace_limit(monkeypatch, kernel):
     np.testing.assert_allclose(out, expected.numpy(), rtol=1e-4, atol=1e-4 * float(expected.abs().max()))
 
 
-def test_import_cnnqa_does_not_import_torch():
-    code = "import sys, cnnqa; print('torch' in sys.modules)"
+def test_import_cnnqa_does_not_import_torch_and_figures_import_matplotlib_only_to_draw():
+    code = (
+        "import sys, cnnqa, cnnqa.figures as f; print('torch' in sys.modules, 'matplotlib' in sys.modules); "
+        "f.animation('max-pool'); print('matplotlib' in sys.modules); f.pooling_photo_figure('');"
+        "print('matplotlib' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False", "import cnnqa pulled in torch"
+    assert result.stdout.split() == ["False", "False", "False", "True"], result.stdout
 
 
 @pytest.mark.parametrize("module", ["shapes", "_args", "_config"])
