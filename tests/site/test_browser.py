@@ -14,7 +14,7 @@ from browsing import watched_page
 from playwright.sync_api import Page, expect
 
 from cnnqa.qagraph import read_front_matter
-from site_config import QUESTION_FILES, REPO, plugin_config
+from site_config import QUESTION_FILES, plugin_config
 
 QUESTIONS = {p.stem: read_front_matter(p.read_text())["question"] for p in QUESTION_FILES}
 # Resolves with the time (performance.now()) at which the map's first node is on screen, clickable.
@@ -108,11 +108,30 @@ def test_map_renders_after_instant_navigation_from_a_page_without_a_diagram(page
     page.wait_for_load_state("networkidle")
 
 
-def test_every_page_loads_cleanly(page, served_site):
-    """Every page, loaded six at a time, requests nothing outside and logs no error."""
+# What the Intuition tab's picture looks like to a reader: there, big enough, and drawn in a
+# colour that stands out from the page (text and lines follow the palette; photographs load).
+INTUITION_PICTURE = """
+() => {
+  const figure = document.querySelector(".tabbed-block figure");
+  if (!figure) return "no picture in the Intuition tab";
+  const box = figure.getBoundingClientRect();
+  if (box.width < 150 || box.height < 60) return `a picture only ${box.width}x${box.height} px`;
+  const image = figure.querySelector("img");
+  if (image) return image.complete && image.naturalWidth > 0 ? "ok" : "a photograph that did not load";
+  const page = getComputedStyle(document.body).backgroundColor;
+  const ink = getComputedStyle(figure.querySelector("svg text")).fill;
+  return ink !== page && ink !== "none" ? "ok" : `drawn in ${ink} on ${page}`;
+}
+"""
+
+
+def test_every_page_loads_cleanly_and_every_question_shows_a_picture_in_both_palettes(page, served_site):
+    """Every page, loaded eight at a time, requests nothing outside and logs no error; every
+    question's Intuition tab shows a picture that stands out in the light and the dark palette."""
     _, site, _ = served_site
     urls = sorted("" if p.parent == site else f"{p.parent.relative_to(site).as_posix()}/" for p in site.rglob("index.html"))
-    tabs = [page] + [page.context.new_page() for _ in range(5)]
+    tabs = [page] + [page.context.new_page() for _ in range(7)]
+    pictures = {}
     for start in range(0, len(urls), len(tabs)):
         batch = list(zip(tabs, urls[start : start + len(tabs)]))
         for tab, url in batch:
@@ -120,7 +139,14 @@ def test_every_page_loads_cleanly(page, served_site):
         for tab, url in batch:
             tab.wait_for_load_state("networkidle")
             expect(tab.locator("article"), url).to_be_attached()
+            if url.startswith("questions/"):
+                light = tab.evaluate(INTUITION_PICTURE)
+                tab.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+                pictures[url] = (light, tab.evaluate(INTUITION_PICTURE))
     assert len(urls) > len(QUESTIONS)
+    assert len(pictures) == len(QUESTIONS)
+    missing = {url: seen for url, seen in pictures.items() if seen != ("ok", "ok")}
+    assert not missing, missing
 
 
 def test_search_finds_a_question(page):
@@ -262,7 +288,8 @@ PLANNED = {
 
 
 def test_map_labels_stay_at_least_12px_with_35_questions(browser, tiny_site, serve_dir):
-    pages = {"index.md": (REPO / "docs" / "index.md").read_text()}
+    home = "---\nhide:\n  - navigation\n  - toc\n---\n\n# Home\n\n<!-- question-map -->\n"  # as docs/index.md lays it out
+    pages = {"index.md": home}
     for path in QUESTION_FILES:
         pages[f"questions/{path.name}"] = "---\n" + yaml.safe_dump(read_front_matter(path.read_text())) + "---\n\nText.\n"
     for qid, (question, parent, part) in PLANNED.items():
@@ -278,3 +305,45 @@ def test_map_labels_stay_at_least_12px_with_35_questions(browser, tiny_site, ser
         drawn = page.evaluate(LABEL_SIZES)
         assert drawn["smallest"] >= 12, f"labels drawn at {drawn['smallest']:.1f} px (scale {drawn['scale']:.2f})"
         assert not drawn["pageScrollsSideways"] and not drawn["mapScrollsSideways"]
+
+
+# --- the animations' player ---------------------------------------------------------------------
+
+
+def test_an_animation_plays_steps_and_answers_the_keyboard_after_instant_navigation(page):
+    page.goto("questions/kernel-slide/")
+    page.evaluate("window.__sameDocument = true")
+    page.locator(".md-nav a[href$='motion/']").first.click()
+    figure = page.locator("figure.cnnqa-anim").first
+    play, count = figure.locator("[data-play]"), figure.locator(".cnnqa-player__count")
+    expect(figure.locator(".cnnqa-player")).to_be_visible()
+    assert page.evaluate("window.__sameDocument === true"), "instant navigation did not engage"
+    frames = figure.locator(".cnnqa-frame").count()
+    expect(play).to_have_attribute("aria-pressed", "true")
+    expect(count).not_to_have_text(f"1 / {frames}", timeout=3000)  # it moved on by itself
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "false")
+    figure.locator('[data-step="-1"]').click()
+    before = figure.locator(".cnnqa-frame.is-current").get_attribute("data-caption")
+    figure.locator('[data-step="1"]').click()
+    after = figure.locator(".cnnqa-frame.is-current").get_attribute("data-caption")
+    assert before != after
+    expect(figure.locator(".cnnqa-frame.is-current")).to_have_count(1)
+    figure.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(figure.locator(".cnnqa-frame.is-current")).to_have_attribute("data-caption", before)
+    page.keyboard.press(" ")
+    expect(play).to_have_attribute("aria-pressed", "true")
+
+
+def test_reduced_motion_starts_every_animation_paused(browser, served_site):
+    with watched_page(browser, served_site[0], reduced_motion="reduce") as page:
+        page.goto("motion/")
+        figures = page.locator("figure.cnnqa-anim")
+        assert figures.count() >= 23
+        expect(page.locator("[data-play][aria-pressed='true']")).to_have_count(0)
+        expect(figures.locator(".cnnqa-player:visible")).to_have_count(figures.count())
+        page.wait_for_timeout(1200)  # longer than a step: nothing moved
+        assert set(figures.locator(".cnnqa-player__count").all_text_contents()) <= {
+            f"1 / {n}" for n in range(1, 100)
+        }
