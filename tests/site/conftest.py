@@ -1,10 +1,4 @@
-"""Fixtures that build sites with the real `mkdocs build --strict` and serve them on loopback.
-
-The slow work that nothing else waits on starts as soon as the tests are collected, in other
-processes, so that it overlaps the tests that run first: the strict build of the real site (for
-the build and browser tests) and every code block on the site (``start_early()`` in
-``test_standalone_blocks.py``). The tests that need the results wait for them.
-"""
+"""Fixtures that build sites with the real `mkdocs build --strict` and serve them on loopback."""
 
 from __future__ import annotations
 
@@ -15,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -174,67 +167,16 @@ def serve(site_dir: Path):
         server.server_close()
 
 
-class _RealSiteBuild:
-    """The strict build of the real site, started once in the background and served on loopback."""
-
-    def __init__(self):
-        self.process = None
-
-    def start(self) -> None:
-        if self.process is not None:
-            return
-        vendored_mermaid()
-        self.site_dir = Path(tempfile.mkdtemp(prefix="cnnqa-site-"))
-        self.serving = serve(self.site_dir)
-        self.base_url = self.serving.__enter__()
-        self.log = tempfile.TemporaryFile("w+")
-        self.process = subprocess.Popen(
-            mkdocs_command(REPO / "mkdocs.yml", self.site_dir),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": self.base_url},
-        )
-
-    def result(self) -> subprocess.CompletedProcess:
-        code = self.process.wait(timeout=600)
-        self.log.seek(0)
-        return subprocess.CompletedProcess(self.process.args, code, "", self.log.read())
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.serving.__exit__(None, None, None)
-            shutil.rmtree(self.site_dir, ignore_errors=True)
-            self.process = None
-
-
-_real_site = _RealSiteBuild()
-
-
-def pytest_collection_finish(session):
-    """Start the background work of the selected tests (see the module's docstring)."""
-    modules = {getattr(item, "module", None) for item in session.items}
-    for module in modules:
-        if hasattr(module, "start_early"):
-            module.start_early()
-    if any("served_site" in getattr(item, "fixturenames", ()) for item in session.items):
-        _real_site.start()
-
-
-def pytest_sessionfinish(session):
-    _real_site.stop()
-
-
 @pytest.fixture(scope="session")
-def served_site():
+def served_site(tmp_path_factory):
     """The real site, built strictly for the address it is served from; (base_url, site_dir, result).
 
-    ``result.stderr`` holds everything the build printed."""
-    _real_site.start()
-    result = _real_site.result()
-    if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{result.stderr[-5000:]}")
-    return _real_site.base_url, _real_site.site_dir, result
+    Built once per pytest-xdist worker that runs a test needing it."""
+    vendored_mermaid()
+    site_dir = tmp_path_factory.mktemp("site")
+    with serve(site_dir) as base_url:
+        result = mkdocs_build(REPO / "mkdocs.yml", site_dir, env={"SITE_URL": base_url})
+        if result.returncode != 0:
+            pytest.fail(f"mkdocs build --strict failed:\n{result.stderr[-5000:]}")
+        yield base_url, site_dir, result
+

@@ -1,4 +1,4 @@
-"""Every Python block on the site runs when copied out alone: its own process, its own imports.
+"""Every Python block a page shows runs when copied out alone: its own process, its own imports.
 
 Each block runs in a process of its own, forked from a server that has imported numpy and torch
 and nothing else (multiprocessing's forkserver, ``maxtasksperchild=1``). The block starts from
@@ -33,11 +33,17 @@ WORKERS = 2  # the machines' two cores
 
 
 def site_blocks() -> list[tuple[str, str]]:
-    """(``file:line``, source) of every Python fence under docs/."""
+    """(``file:line``, source) of every Python fence under docs/ whose source the page shows.
+
+    A fence without ``source=`` only draws a picture at build time: a reader never sees or
+    copies it, and the strict build fails if it fails.
+    """
     blocks = []
     for path in sorted((REPO / "docs").rglob("*.md")):
         text = path.read_text()
         for match in FENCE.finditer(text):
+            if "source=" not in text[match.start() : text.index("\n", match.start())]:
+                continue
             line = text.count("\n", 0, match.start()) + 1
             blocks.append((f"{path.relative_to(REPO / 'docs')}:{line}", match.group(1)))
     return blocks
@@ -63,35 +69,23 @@ def run_alone(where: str, source: str) -> tuple[int, str]:
     return code, output.getvalue()
 
 
-_started: dict = {}
-
-
-def start_early() -> None:
-    """Submit every block, to run two at a time, each in a new process forked from the server.
-
-    Called when the tests are collected (``conftest.py``), so the blocks run while other tests do.
-    """
-    if not _started:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        # As a reader runs them: unmeasured. (The server would otherwise start coverage, and
-        # write its data only after pytest-cov has combined the rest.)
-        with unittest.mock.patch.dict(os.environ):
-            os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
-            _started["pool"] = pool = context.Pool(WORKERS, maxtasksperchild=1)
-        _started["results"] = {where: pool.apply_async(run_alone, (where, source)) for where, source in BLOCKS}
-
-
 @pytest.fixture(scope="module")
 def pool():
-    start_early()
-    yield _started["pool"]
-    _started["pool"].terminate()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    # As a reader runs them: unmeasured. (The server would otherwise start coverage, and write
+    # its data only after pytest-cov has combined the rest.)
+    with unittest.mock.patch.dict(os.environ):
+        os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+        pool = context.Pool(WORKERS, maxtasksperchild=1)
+    yield pool
+    pool.terminate()
 
 
 @pytest.fixture(scope="module")
 def results(pool):
-    return _started["results"]
+    """Start every block at once, to run two at a time, each in a new process forked from the server."""
+    return {where: pool.apply_async(run_alone, (where, source)) for where, source in BLOCKS}
 
 
 def test_the_site_has_code_blocks():
