@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def mermaid_to_svg(
             svgs = [page.evaluate("source => cnnqaMap.toSvg(source)", source) for source in sources]
         finally:
             browser.close()
-    if cached is not None:
+    if cached is not None:  # atomically: two builds may share the cache (two test workers)
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(svgs))
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(svgs))
+        os.replace(partial, cached)
     return svgs
