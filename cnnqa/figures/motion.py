@@ -85,9 +85,18 @@ def _windows(out_hw, stride, dilation, kernel) -> list[tuple[tuple[int, int], ..
     ]
 
 
-def _unread(grid_hw, windows) -> frozenset:
+def _sliding(cfg, size: int, out: np.ndarray, caption) -> tuple[tuple[Frame, ...], frozenset]:
+    """A window sliding over a padded ``size``×``size`` input (``cfg`` from :mod:`cnnqa._config`):
+    one frame per output cell, row-major, each revealing that cell; and the cells never read."""
+    windows = _windows(cfg.out_hw, cfg.stride, cfg.dilation, cfg.kernel)
+    frames = tuple(
+        Frame(window, (divmod(k, cfg.out_hw[1]),), _reveal(out, k + 1), caption(*divmod(k, cfg.out_hw[1]), out.flat[k]))
+        for k, window in enumerate(windows)
+    )
     read = {cell for window in windows for cell in window}
-    return frozenset((r, c) for r in range(grid_hw[0]) for c in range(grid_hw[1]) if (r, c) not in read)
+    grid = (size + sum(cfg.pads[0]), size + sum(cfg.pads[1]))
+    unread = frozenset((r, c) for r in range(grid[0]) for c in range(grid[1]) if (r, c) not in read)
+    return frames, unread
 
 
 def conv_animation(size: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1,
@@ -108,15 +117,9 @@ def conv_animation(size: int, kernel_size: int, stride: int = 1, padding=0, dila
     cfg = _config.conv2d((1, 1, size, size), (1, 1, kernel_size, kernel_size), None, stride, padding,
                          dilation, 1, "zeros")
     out = numpy_ops.conv2d(x[None, None], w[None, None], stride=stride, padding=padding, dilation=dilation)[0, 0]
-    windows = _windows(cfg.out_hw, cfg.stride, cfg.dilation, cfg.kernel)
-    grid = (size + sum(cfg.pads[0]), size + sum(cfg.pads[1]))
-    frames = tuple(
-        Frame(window, (divmod(k, cfg.out_hw[1]),), _reveal(out, k + 1),
-              f"out[{k // cfg.out_hw[1]}, {k % cfg.out_hw[1]}] = sum(window × kernel) = {out.flat[k]:g}")
-        for k, window in enumerate(windows)
-    )
+    frames, unread = _sliding(cfg, size, out, lambda i, j, v: f"out[{i}, {j}] = sum(window × kernel) = {v:g}")
     title = _describe("Convolution", size, kernel_size, stride, padding, dilation)
-    return Animation("conv", title, x, cfg.pads, out, frames, kernel=w, unread=_unread(grid, windows))
+    return Animation("conv", title, x, cfg.pads, out, frames, kernel=w, unread=unread)
 
 
 def conv_transpose_animation(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
@@ -176,17 +179,10 @@ def pool_animation(size: int, kernel_size: int, stride=None, padding: int = 0, d
         out = numpy_ops.max_pool2d(x[None, None], kernel_size, stride, padding, dilation, ceil_mode)[0, 0]
     else:
         out = numpy_ops.avg_pool2d(x[None, None], kernel_size, stride, padding, ceil_mode)[0, 0]
-    windows = _windows(cfg.out_hw, cfg.stride, cfg.dilation, cfg.kernel)
-    grid = (size + sum(cfg.pads[0]), size + sum(cfg.pads[1]))
-    frames = tuple(
-        Frame(window, (divmod(k, cfg.out_hw[1]),), _reveal(out, k + 1),
-              f"{mode}(window) = {out.flat[k]:.3g}")
-        for k, window in enumerate(windows)
-    )
+    frames, unread = _sliding(cfg, size, out, lambda i, j, v: f"{mode}(window) = {v:.3g}")
     title = _describe(f"{'Max' if mode == 'max' else 'Average'} pooling", size, kernel_size,
                       cfg.stride[0], padding, dilation, ceil_mode=ceil_mode)
-    return Animation(mode, title, x, cfg.pads, out, frames, unread=_unread(grid, windows),
-                     pad_value="" if mode == "max" else "0")
+    return Animation(mode, title, x, cfg.pads, out, frames, unread=unread, pad_value="" if mode == "max" else "0")
 
 
 def unpool_animation(size: int, kernel_size: int, stride=None, padding: int = 0, seed: int = 0) -> Animation:
