@@ -34,14 +34,6 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "no Chromium found" in str(r.longrepr)]
-    if skipped:
-        terminalreporter.write_line(
-            f"{len(skipped)} browser tests skipped: no Chromium found; to run them, {INSTALL_HINT}.", yellow=True
-        )
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """The Chromium the browser tests drive (under CI=true a missing one fails the run)."""
