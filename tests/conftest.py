@@ -1,7 +1,38 @@
-"""Loaded by pytest's main process too (with pytest-xdist the workers run the tests, and only
-the main process writes the summary): says once why the browser tests were skipped."""
+"""Hooks of pytest's main process (with pytest-xdist the workers run the tests): it starts the
+run's one build of the real site (see realsite.py) and writes the summary, where it says once why
+the browser tests were skipped."""
+
+import os
+from pathlib import Path
+
+import pytest
+import realsite
 
 from cnnqa.chromium import INSTALL_HINT
+
+SITE_TESTS = Path(__file__).resolve().parent / "site"
+_build = realsite.Build()
+
+
+def _runs_site_tests(config) -> bool:
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == SITE_TESTS or SITE_TESTS in path.parents or path in SITE_TESTS.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its workers, who inherit the address
+def pytest_sessionstart(session):
+    if os.environ.get("PYTEST_XDIST_WORKER") or realsite.ENV_VAR in os.environ:
+        return
+    if _runs_site_tests(session.config):
+        _build.start()
+
+
+def pytest_sessionfinish(session):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        _build.stop()
 
 
 def pytest_terminal_summary(terminalreporter, config):

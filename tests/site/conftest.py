@@ -1,21 +1,19 @@
-"""Fixtures that build sites with the real `mkdocs build --strict` and serve them on loopback."""
+"""Fixtures that build sites with the real `mkdocs build --strict` and serve them on loopback:
+the real site (one build for the run, see realsite.py) and small throwaway ones."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import os
 import shutil
 import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
+import realsite
 from browsing import watched_page
+from realsite import mkdocs_command, serve
 
 from cnnqa import chromium
 from cnnqa.chromium import INSTALL_HINT, find_chromium
@@ -59,11 +57,6 @@ def page(browser, served_site):
     """A watched page (see ``browsing.watched_page``) on the real site."""
     with watched_page(browser, served_site[0]) as page:
         yield page
-
-
-def mkdocs_command(config_file: Path, site_dir: Path) -> list[str]:
-    """A strict build (never with -q: MkDocs then exits 0 despite warnings)."""
-    return [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(site_dir)]
 
 
 def mkdocs_build(config_file: Path, site_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -134,41 +127,21 @@ def vendored_mermaid() -> Path:
     return vendor
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def serve_dir():
     """``serve_dir(path)``: a context manager serving a directory on loopback (see :func:`serve`)."""
     return serve
 
 
-@contextlib.contextmanager
-def serve(site_dir: Path):
-    """Serve a directory on a free loopback port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="session")
-def served_site(tmp_path_factory):
+def served_site():
     """The real site, built strictly for the address it is served from; (base_url, site_dir, result).
 
-    Built once per pytest-xdist worker that runs a test needing it."""
+    One build for the whole run, started by pytest's main process (realsite.py); this waits for it."""
     vendored_mermaid()
-    site_dir = tmp_path_factory.mktemp("site")
-    with serve(site_dir) as base_url:
-        result = mkdocs_build(REPO / "mkdocs.yml", site_dir, env={"SITE_URL": base_url})
-        if result.returncode != 0:
-            pytest.fail(f"mkdocs build --strict failed:\n{result.stderr[-5000:]}")
-        yield base_url, site_dir, result
-
+    if realsite.ENV_VAR not in os.environ:
+        pytest.fail("the real site's build was not started: run pytest on tests/ or tests/site/")
+    base_url, site_dir, result = realsite.wait_for_build()
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{result.stderr[-5000:]}")
+    return base_url, site_dir, result
