@@ -16,11 +16,11 @@ LEVELS = ["Intuition", "Code", "Math"]
 
 
 class Html(HTMLParser):
-    """Collects what the tests look at: tab labels, h1 text, links, resources and map sources."""
+    """Collects what the tests look at: tab labels, h1 text, links and resources."""
 
     def __init__(self, text: str):
         super().__init__()
-        self.labels, self.h1, self.links, self.resources, self.mermaid = [], [], [], [], []
+        self.labels, self.h1, self.links, self.resources = [], [], [], []
         self._in = None
         self.feed(text)
 
@@ -30,8 +30,6 @@ class Html(HTMLParser):
             self._in = ("labels", "")
         elif tag == "h1":
             self._in = ("h1", "")
-        elif tag in ("pre", "div") and "mermaid" in a.get("class", "").split():
-            self._in = ("mermaid", "")
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
         if tag in ("script", "img", "iframe") and a.get("src"):
@@ -44,7 +42,7 @@ class Html(HTMLParser):
             self._in = (self._in[0], self._in[1] + data)
 
     def handle_endtag(self, tag):
-        if self._in and tag in ("label", "h1", "pre", "div"):
+        if self._in and tag in ("label", "h1"):
             getattr(self, self._in[0]).append(self._in[1].strip())
             self._in = None
 
