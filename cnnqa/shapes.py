@@ -26,6 +26,7 @@ __all__ = [
     "linear_num_params",
     "pool_output_size",
     "receptive_field",
+    "same_padding",
 ]
 
 
@@ -73,6 +74,33 @@ def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1
         return total // 2, total - total // 2
     padding = _args.nonnegative_int("padding", padding)
     return padding, padding
+
+
+def same_padding(size: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    r"""``(before, after)`` padding of TensorFlow/Keras ``padding="SAME"``: the output is $\lceil H/S \rceil$.
+
+    SAME pads just enough for $\lceil H/S \rceil$ windows, at any stride, and puts the odd
+    element after:
+
+    $$ P = \max\!\left(\left(\left\lceil \frac{H}{S} \right\rceil - 1\right) S + \hat F - H,\ 0\right), \qquad
+       P_{\text{before}} = \left\lfloor \frac{P}{2} \right\rfloor, \qquad
+       P_{\text{after}} = P - P_{\text{before}} $$
+
+    At ``stride=1`` this is $P = \hat F - 1$, PyTorch's ``padding="same"`` (``conv_padding``);
+    PyTorch refuses ``"same"`` at larger strides, so pad explicitly with these numbers instead.
+
+    Examples
+    --------
+    >>> same_padding(224, 7, stride=2)  # ResNet's stem: 224 -> 112
+    (2, 3)
+    >>> same_padding(10, 4) == conv_padding(4, "same")
+    True
+    """
+    size = _args.positive_int("size", size)
+    stride = _args.positive_int("stride", stride)
+    out = -(-size // stride)
+    total = max((out - 1) * stride + effective_kernel_size(kernel_size, dilation) - size, 0)
+    return total // 2, total - total // 2
 
 
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1) -> int:

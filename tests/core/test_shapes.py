@@ -40,6 +40,21 @@ def test_conv_output_size_string_padding_matches_torch(size, k, d, padding):
     assert ours(lambda: shapes.conv_output_size(size, k, padding=padding, dilation=d)) == expected
 
 
+@settings(max_examples=300)
+@given(sizes, kernels, strides, dilations)
+def test_same_padding_gives_ceil_of_size_over_stride_with_the_least_padding(size, k, s, d):
+    """TensorFlow's SAME: ceil(H/S) windows, from the least padding, the odd pixel after; torch's 'same' at S=1."""
+    before, after = shapes.same_padding(size, k, s, d)
+    y = F.conv2d(F.pad(torch.ones(1, 1, 1, size), (before, after)), torch.ones(1, 1, 1, k), stride=s, dilation=d)
+    assert y.shape[-1] == -(-size // s)
+    assert after - before in (0, 1)
+    if before + after > 0:  # one pixel less and the last window no longer fits
+        shorter = size + before + after - 1 - shapes.effective_kernel_size(k, d)
+        assert shorter < 0 or shorter // s + 1 < -(-size // s)
+    if s == 1:
+        assert (before, after) == shapes.conv_padding(k, "same", dilation=d)
+
+
 @settings(max_examples=400)
 @given(sizes, kernels, st.none() | strides, st.integers(0, 3), dilations, st.booleans())
 def test_pool_output_size_matches_torch(size, k, s, p, d, ceil_mode):
