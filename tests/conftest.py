@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import realsite
 
-from cnnqa.chromium import INSTALL_HINT
+from cnnqa.site.chromium import INSTALL_HINT
 
 SITE_TESTS = Path(__file__).resolve().parent / "site"
 _build = realsite.Build()

@@ -15,8 +15,8 @@ import realsite
 from browsing import watched_page
 from realsite import mkdocs_command, serve
 
-from cnnqa import chromium
-from cnnqa.chromium import INSTALL_HINT, find_chromium
+from cnnqa.site import chromium
+from cnnqa.site.chromium import INSTALL_HINT, find_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

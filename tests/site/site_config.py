@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from cnnqa.qagraph import QuestionGraph, read_front_matter
+from cnnqa.site.qagraph import QuestionGraph, read_front_matter
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTION_FILES = sorted((REPO / "docs" / "questions").rglob("*.md"))

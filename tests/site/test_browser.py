@@ -13,7 +13,7 @@ import yaml
 from browsing import watched_page
 from playwright.sync_api import Page, expect
 
-from cnnqa.qagraph import read_front_matter
+from cnnqa.site.qagraph import read_front_matter
 from site_config import QUESTION_FILES, plugin_config
 
 QUESTIONS = {p.stem: read_front_matter(p.read_text())["question"] for p in QUESTION_FILES}

@@ -274,7 +274,7 @@ def test_without_chromium_the_map_is_left_to_the_browser_unless_it_must_be_drawn
     """prerender_map: auto falls back to the page's source; always stops the build."""
     from mkdocs.exceptions import PluginError
 
-    from cnnqa import mkdocs_plugin
+    from cnnqa.site import mkdocs_plugin
 
     monkeypatch.setattr(mkdocs_plugin.chromium, "find_chromium", lambda: None)
     plugin = mkdocs_plugin.CnnqaPlugin()

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from cnnqa import chromium
+from cnnqa.site import chromium
 
 
 def executable(path):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from cnnqa.qagraph import GraphError, QuestionGraph, read_front_matter
+from cnnqa.site.qagraph import GraphError, QuestionGraph, read_front_matter
 
 
 def page(qid, parents=(), question=None, folder="questions", **extra):

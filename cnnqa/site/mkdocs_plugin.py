@@ -2,12 +2,12 @@
 
 Listed in ``mkdocs.yml`` as ``cnnqa`` (an entry point of this package). It
 
-* builds the :class:`~cnnqa.qagraph.QuestionGraph` from every page under ``questions_dir`` and
+* builds the :class:`~cnnqa.site.qagraph.QuestionGraph` from every page under ``questions_dir`` and
   stops the build, naming the page, when the graph is invalid;
 * replaces ``<!-- question-map -->`` on a page with the map: a legend of the course's parts,
   the graph drawn left to right with each node a link computed from the real page URLs, and the
   same graph as a nested list folded under it;
-* draws that map to SVG at build time in headless Chromium (:mod:`cnnqa.prerender`), so that it
+* draws that map to SVG at build time in headless Chromium (:mod:`cnnqa.site.prerender`), so that it
   arrives with the page and is clickable at once. With ``prerender_map: auto`` (the default) a
   machine without Chromium builds the page with the map's source instead, and the site's script
   draws it in the reader's browser; ``always`` makes a missing browser an error, ``never`` skips;
@@ -36,8 +36,8 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from cnnqa import chromium, prerender
-from cnnqa.qagraph import GraphError, QuestionGraph, markdown_link_text, read_front_matter
+from cnnqa.site import chromium, prerender
+from cnnqa.site.qagraph import GraphError, QuestionGraph, markdown_link_text, read_front_matter
 
 log = logging.getLogger("mkdocs.plugins.cnnqa")
 

@@ -13,7 +13,7 @@ Its id is the file's stem (``input-output.md`` -> ``input-output``). Nothing els
 graph: the home page's map, its list fallback, the per-page links and the navigation order are
 all computed from this one :class:`QuestionGraph`.
 
-This module knows nothing about MkDocs (that adapter is :mod:`cnnqa.mkdocs_plugin`), so the
+This module knows nothing about MkDocs (that adapter is :mod:`cnnqa.site.mkdocs_plugin`), so the
 rules can be tested on small graphs made in the tests.
 
 >>> graph = QuestionGraph.from_pages([

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnqa import chromium
+from cnnqa.site import chromium
 
 __all__ = ["cache_key", "mermaid_to_svg"]
 
@@ -46,7 +46,7 @@ def mermaid_to_svg(
 ) -> list[str]:
     """Each Mermaid source as the SVG that ``cnnqaMap.toSvg`` in ``renderer_js`` makes of it.
 
-    ``executable`` is the Chromium to run (see :func:`cnnqa.chromium.find_chromium`).
+    ``executable`` is the Chromium to run (see :func:`cnnqa.site.chromium.find_chromium`).
     """
     key = cache_key(sources, mermaid_js, renderer_js)
     cached = cache_dir / f"mermaid-{key}.json" if cache_dir is not None else None
