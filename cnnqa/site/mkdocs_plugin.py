@@ -13,7 +13,9 @@ Listed in ``mkdocs.yml`` as ``cnnqa`` (an entry point of this package). It
   draws it in the reader's browser; ``always`` makes a missing browser an error, ``never`` skips;
 * titles each question page with its question, and links it to the questions it builds on and
   the ones that lead on from it;
-* orders the navigation by walking the graph from its root.
+* orders the navigation by walking the graph from its root;
+* gives each question page its code to take home: the Python blocks it shows, as a script and a
+  notebook beside the page (:mod:`cnnqa.site.downloads`), linked at the page's foot.
 
 Mermaid itself is loaded by the site's script (``javascripts/mermaid.js``) only on pages that
 draw a diagram; the plugin checks that the script is listed in ``extra_javascript``.
@@ -22,6 +24,7 @@ draw a diagram; the plugin checks that the script is listed in ``extra_javascrip
 from __future__ import annotations
 
 import html
+import importlib.metadata
 import logging
 import posixpath
 import re
@@ -36,7 +39,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from cnnqa.site import chromium, prerender
+from cnnqa.site import chromium, downloads, prerender
 from cnnqa.site.qagraph import GraphError, QuestionGraph, markdown_link_text, read_front_matter
 
 log = logging.getLogger("mkdocs.plugins.cnnqa")
@@ -91,6 +94,17 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
             raise PluginError(f"cnnqa: {error}") from None
         for src_uri, _ in pages:
             self.question_files[posixpath.splitext(posixpath.basename(src_uri))[0]] = files.get_file_from_path(src_uri)
+        self.downloads: dict[str, tuple[str, str]] = {}
+        for qid, file in self.question_files.items():
+            blocks = downloads.shown_blocks(file.content_string)
+            if not blocks:
+                continue
+            url = (config.site_url or "/") + file.url
+            nb = downloads.notebook(self.graph.questions[qid].question, url, blocks, _install_advice(blocks, config))
+            stem = posixpath.splitext(file.src_uri)[0]
+            for ext, text in ((".py", downloads.write_script(nb)), (".ipynb", downloads.write_notebook(nb))):
+                files.append(File.generated(config, stem + ext, content=text))
+            self.downloads[qid] = (qid + ".py", qid + ".ipynb")
         return files
 
     def on_nav(self, nav: Navigation, config, files: Files) -> Navigation:
@@ -123,7 +137,9 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
         if qid is not None:
             q = self.graph.questions[qid]
             page.meta["title"] = q.question
-            markdown = self._parents_line(qid, page) + markdown + self._children_section(qid, page)
+            markdown = (
+                self._parents_line(qid, page) + markdown + self._downloads_line(qid) + self._children_section(qid, page)
+            )
         if MAP_MARKER in markdown:
             markdown = markdown.replace(MAP_MARKER, self._map(page))
         return markdown
@@ -157,6 +173,16 @@ class CnnqaPlugin(BasePlugin[CnnqaConfig]):
             return ""
         links = " · ".join(self._md_link(p, page) for p in parents)
         return f"**Builds on:** {links}\n{{ .cnnqa-parents }}\n\n"
+
+    def _downloads_line(self, qid: str) -> str:
+        if qid not in self.downloads:
+            return ""
+        script, notebook = self.downloads[qid]
+        return (
+            f"\n\n**Download this page's code:** [{script}]({script}){{ download }} (a Python script) · "
+            f"[{notebook}]({notebook}){{ download }} (a Jupyter notebook): every block the page shows, in order.\n"
+            "{ .cnnqa-downloads }\n"
+        )
 
     def _children_section(self, qid: str, page: Page) -> str:
         children = self.graph.children[qid]
@@ -239,3 +265,16 @@ def _pages_in(items) -> list[Page]:
         elif isinstance(item, Section):
             pages += _pages_in(item.children)
     return pages
+
+
+def _install_advice(blocks: list[downloads.Block], config) -> str:
+    """What a reader installs to run the blocks: Python, the packages they import, and cnnqa."""
+    python = importlib.metadata.metadata("cnnqa")["Requires-Python"] or ""
+    others = [name for name in downloads.requirements(blocks) if name != "cnnqa"]
+    where = f" ({config.repo_url})" if config.repo_url else ""
+    advice = f"To run it you need Python {python.lstrip('>=')} or later"
+    if others:
+        advice += f" with `pip install {' '.join(others)}`"
+    if "cnnqa" in downloads.requirements(blocks):
+        advice += f", and the `cnnqa` package: in a checkout of the site's repository{where}, `pip install -e \".[torch]\"`"
+    return advice + "."

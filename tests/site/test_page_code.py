@@ -1,4 +1,6 @@
-"""Every Python block a page shows runs when copied out alone: its own process, its own imports.
+"""Every Python block a page shows runs when copied out alone, and each page's code to take home runs.
+
+Blocks: each runs when copied out alone, in its own process, with its own imports.
 
 Each block runs in a process of its own, forked from a server that has imported numpy and torch
 and nothing else (multiprocessing's forkserver, ``maxtasksperchild=1``). The block starts from
@@ -9,6 +11,12 @@ fresh ``import numpy, torch`` loads, and every block that uses them imports them
 
 MkDocs runs the same blocks again at build time (markdown-exec), where a failing block fails the
 strict build (``test_build.py``).
+
+Code to take home: the real site's build gives each question page a script and a notebook of the
+blocks it shows (``cnnqa.site.downloads``). Every script runs top to bottom in a process forked
+from the same server, as a reader's ``python why-pooling.py`` would (one also runs in a new
+interpreter, to show the fork hides nothing); every notebook is valid, and its code cells are the
+page's blocks as this file finds them, independently of the plugin.
 """
 
 from __future__ import annotations
@@ -19,12 +27,19 @@ import io
 import multiprocessing
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import traceback
 import unittest.mock
 from pathlib import Path
 
+import jupytext
+import nbformat
 import pytest
+from site_config import QUESTION_FILES
+
+from cnnqa.site.qagraph import read_front_matter
 
 REPO = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -50,6 +65,12 @@ def site_blocks() -> list[tuple[str, str]]:
 
 
 BLOCKS = site_blocks()
+PAGES = [path.stem for path in QUESTION_FILES]
+
+
+def page_blocks(page: str) -> list[str]:
+    """The sources of the blocks a question page shows, in order."""
+    return [source for where, source in BLOCKS if where.startswith(f"questions/{page}.md:")]
 
 
 def run_alone(where: str, source: str) -> tuple[int, str]:
@@ -105,3 +126,52 @@ def test_a_block_that_forgot_an_import_fails_and_blocks_share_nothing(pool):
 def test_block_runs_alone(results, where):
     code, output = results[where].get(timeout=300)
     assert code == 0, f"{where} exited with {code}:\n{output[-3000:]}"
+
+
+def downloads(site_dir: Path, page: str) -> tuple[Path, Path]:
+    return site_dir / "questions" / f"{page}.py", site_dir / "questions" / f"{page}.ipynb"
+
+
+@pytest.fixture(scope="module")
+def script_results(pool, served_site):
+    """Start every page's script at once (after the blocks), each in a process forked from the server."""
+    _, site_dir, _ = served_site
+    return {page: pool.apply_async(run_alone, (f"{page}.py", downloads(site_dir, page)[0].read_text())) for page in PAGES}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_links_its_script_and_notebook_and_they_hold_its_blocks(served_site, page):
+    base_url, site_dir, _ = served_site
+    html = (site_dir / "questions" / page / "index.html").read_text()
+    script, notebook = downloads(site_dir, page)
+    for file in (script, notebook):
+        assert f'<a download href="../{file.name}">' in html, f"{page}: no download link to {file.name}"
+    nb = nbformat.read(notebook, as_version=4)
+    nbformat.validate(nb)
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert code == [source.rstrip("\n") for source in page_blocks(page)] != []
+    header = nb.cells[0].source
+    title = read_front_matter((REPO / "docs" / "questions" / f"{page}.md").read_text())["question"]
+    assert header.startswith(f"# {title}\n") and f"<{base_url}questions/{page}/>" in header
+    imported = set(re.findall(r"^(?:from|import) +(\w+)", "".join(page_blocks(page)), re.M))
+    pip = re.search(r"`pip install ([\w -]+)`", header)[1].split()
+    assert imported - set(sys.stdlib_module_names) - {"cnnqa"} <= set(pip), header
+    assert ("cnnqa" in imported) == ("`cnnqa` package" in header), header
+    as_script = jupytext.reads(script.read_text(), fmt="py:percent")
+    assert [cell.source for cell in as_script.cells if cell.cell_type == "code"] == code
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_script_runs_top_to_bottom(script_results, page):
+    code, output = script_results[page].get(timeout=600)
+    assert code == 0, f"{page}.py exited with {code}:\n{output[-3000:]}"
+
+
+def test_a_page_script_runs_in_a_new_interpreter(served_site, tmp_path):
+    """The forked runs above start with numpy and torch imported; a reader's python starts bare."""
+    _, site_dir, _ = served_site
+    script = downloads(site_dir, "input-output-pooling-layer")[0]
+    env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip(), "the script printed nothing: its blocks did not run"
