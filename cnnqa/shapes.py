@@ -50,8 +50,9 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
 def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     r"""Resolve a convolution ``padding`` (int, ``"same"`` or ``"valid"``) to ``(before, after)``.
 
-    ``"same"`` pads a total of $\hat F - 1$, the smaller half before and the extra element after
-    (as ``torch.nn.functional.conv2d``); it is only defined for ``stride=1``.
+    ``"same"`` pads a total of $\hat F - 1$, the smaller half before and the extra element after,
+    as ``torch.nn.functional.conv2d`` does. PyTorch defines it only for ``stride=1``; TensorFlow's
+    SAME at any stride is :func:`same_padding`.
 
     $$ P_{\text{before}} = \left\lfloor \frac{\hat F - 1}{2} \right\rfloor, \qquad
        P_{\text{after}} = \hat F - 1 - P_{\text{before}} $$
@@ -69,7 +70,10 @@ def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1
         if padding != "same":
             raise ValueError(f"padding={padding!r}: padding must be an int, a pair, 'same' or 'valid'")
         if _args.positive_int("stride", stride) != 1:
-            raise ValueError(f"stride={stride!r}: padding='same' requires stride=1")
+            raise ValueError(
+                f"stride={stride!r}: padding='same' requires stride=1, as in PyTorch "
+                "(for TensorFlow's SAME at any stride, pad by same_padding(size, kernel_size, stride))"
+            )
         total = effective_kernel_size(kernel_size, dilation) - 1
         return total // 2, total - total // 2
     padding = _args.nonnegative_int("padding", padding)

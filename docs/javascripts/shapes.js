@@ -131,7 +131,12 @@
       if (padding !== "same") {
         throw new Error(`padding=${repr(padding)}: padding must be an int, a pair, 'same' or 'valid'`);
       }
-      if (positiveInt("stride", stride) !== 1) throw new Error(`stride=${repr(stride)}: padding='same' requires stride=1`);
+      if (positiveInt("stride", stride) !== 1) {
+        throw new Error(
+          `stride=${repr(stride)}: padding='same' requires stride=1, as in PyTorch ` +
+          "(for TensorFlow's SAME at any stride, pad by same_padding(size, kernel_size, stride))"
+        );
+      }
       const total = effective_kernel_size(kernel_size, dilation) - 1;
       return [floorDiv(total, 2), total - floorDiv(total, 2)];
     }
