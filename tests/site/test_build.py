@@ -256,18 +256,34 @@ def test_every_python_block_on_the_site_prints_through_markdown_exec(path):
     assert not hand_written, f"{path.name}: python fences without exec=\"on\": {hand_written}"
 
 
-def test_corrections_page_links_every_correction_and_nothing_else():
-    """Each '#### Correction: ... { #fix-... }' proof on a question page is listed on the Corrections page."""
-    proofs = {
-        f"{path.stem}#{anchor}"
-        for path in QUESTION_FILES
-        for anchor in re.findall(r"^#{2,6} Correction: .*\{ *#(fix-[\w-]+) *\}$", path.read_text(), re.MULTILINE)
-    }
+def test_corrections_page_links_every_proof_and_nothing_else(served_site):
+    """Every fix-* anchor on a question page is a row's proof on the Corrections page, and back.
+
+    A proof is a heading that states what is true, or a "A common claim: ..." callout; the
+    Corrections page keeps the record of the original notes' mistakes, the pages never cite them.
+    """
+    _, site_dir, _ = served_site
+    proofs = {}
+    for path in QUESTION_FILES:
+        html = (site_dir / "questions" / path.stem / "index.html").read_text()
+        for tag, anchor, after in re.findall(r'<(\w+)[^>]*\bid="(fix-[\w-]+)"[^>]*>(.{0,200})', html, re.DOTALL):
+            proofs[f"{path.stem}#{anchor}"] = (tag, after)
     listed = set(re.findall(r"\(\.\./questions/([\w-]+)\.md#(fix-[\w-]+)\)", (REPO / "docs/reference/corrections.md").read_text()))
     listed = {f"{page}#{anchor}" for page, anchor in listed}
-    assert proofs, "no corrections found on the question pages"
-    assert sorted(proofs - listed) == [], "corrections missing from the Corrections page"
-    assert sorted(listed - proofs) == [], "the Corrections page links proofs that do not exist"
+    assert len(proofs) >= 20, f"expected the corrections' proofs on the question pages, found {sorted(proofs)}"
+    assert sorted(proofs.keys() - listed) == [], "proofs missing from the Corrections page"
+    assert sorted(listed - proofs.keys()) == [], "the Corrections page links proofs that do not exist"
+    for proof, (tag, after) in proofs.items():
+        callout = tag == "div" and re.match(r'\s*<p class="admonition-title">A common claim: ', after)
+        assert re.fullmatch(r"h[2-6]", tag) or callout, f"{proof}: a proof is a heading or a 'A common claim:' callout"
+
+
+@pytest.mark.parametrize("path", QUESTION_FILES, ids=lambda p: p.stem)
+def test_question_page_speaks_to_the_reader_not_about_the_notes(path):
+    """The Corrections page keeps the record of the original notes; a question page never cites them."""
+    text = path.read_text()
+    mentions = re.findall(r"(?i)[^\n]{0,40}\b(?:the|these|original|study) notes\b[^\n]{0,40}|[^\n]{0,40}\bnotes'[^\n]{0,40}", text)
+    assert not mentions, f"{path.name} mentions the notes: {mentions}"
 
 
 def test_without_chromium_the_map_is_left_to_the_browser_unless_it_must_be_drawn(monkeypatch, tmp_path):
