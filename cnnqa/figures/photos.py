@@ -92,7 +92,8 @@ def padding_modes_figure(caption: str, pad: int = 24) -> str:
 def feature_maps_figure(caption: str) -> str:
     """The photograph and three feature maps: vertical edges, horizontal edges, blur.
 
-    Red and blue are positive and negative responses of the edge kernels.
+    Red and blue are positive and negative responses of the edge kernels. The border is padded by
+    replicating it, so that no false edge frames the maps (zero padding would draw one).
 
     >>> feature_maps_figure("see").count("<img")
     4
@@ -104,7 +105,7 @@ def feature_maps_figure(caption: str) -> str:
         ("horizontal edges", EDGE_HORIZONTAL, "RdBu_r"),
         ("blur (5×5 average)", BLUR, "gray"),
     ):
-        out = numpy_ops.conv2d(x, kernel[None, None], padding="same")[0, 0]
+        out = numpy_ops.conv2d(x, kernel[None, None], padding="same", padding_mode="replicate")[0, 0]
         panels.append((label, _png(out, colours, symmetric=colours != "gray"), f"feature map: {label}"))
     return _panels(panels, caption)
 
