@@ -1,9 +1,14 @@
 """Tuned NumPy kernels behind :mod:`cnnqa.numpy_ops` (inputs already validated and batched).
 
-The dense convolution lays the padded images side by side in a channel-major buffer, one buffer
-per stride phase, so that every kernel tap is a contiguous slice and the whole conv is a few
-GEMMs with no textbook im2col copy. The batch is processed in chunks so that the working set
-never exceeds :data:`WORKSPACE_BYTES` (nor, for speed, :data:`CHUNK_BYTES` when one image fits).
+The dense convolution lays the padded images side by side in a channel-major buffer. A 1x1
+conv is then one batched matmul. At stride 1 with many channels (``C * kw >= 128``) each kernel
+row is one GEMM over contiguous slices, and only ``kw`` shifted copies of the input are made, not
+a full im2col matrix. Other dense convs (strided ones, and few-channel ones such as a 7x7 stem)
+copy every tap into one matrix as large as a textbook im2col (each tap a contiguous slice of a
+per-stride-phase buffer) and run one GEMM. The batch is processed in chunks of whole images,
+aiming to keep each chunk's scratch under :data:`CHUNK_BYTES` and at most
+:data:`WORKSPACE_BYTES`; a single image that needs more forms a chunk alone, and with
+:data:`NUM_WORKERS` = 2 two chunks are live at once.
 """
 
 from __future__ import annotations
