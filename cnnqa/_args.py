@@ -1,8 +1,9 @@
 """Normalise and validate hyperparameters and array shapes.
 
 Pure Python (no NumPy, no torch): :mod:`cnnqa.shapes`, :mod:`cnnqa.numpy_ops` and
-:mod:`cnnqa.torch_ops` share these checks, so every op refuses bad input with the same message,
-which names the parameter and its value and says what is allowed.
+:mod:`cnnqa.torch_ops` share these checks, so a bad hyperparameter or shape gets the same
+message from the NumPy and the torch op, naming the parameter and its value and saying what is
+allowed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ def as_int(name: str, value) -> int:
 
 
 def as_pair(name: str, value) -> tuple[int, int]:
-    """Normalise an int or a sequence of one or two ints to a pair ``(h, w)``."""
+    """Normalise an int, or a tuple or list of one or two ints, to a pair ``(h, w)``.
+
+    >>> as_pair("stride", 2), as_pair("kernel_size", (3, 5)), as_pair("padding", [1])
+    ((2, 2), (3, 5), (1, 1))
+    """
     if is_int(value):
         return int(value), int(value)
     if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(map(is_int, value)):

@@ -2,8 +2,9 @@ r"""Convolution and pooling in NumPy, with the names, parameters and semantics o
 ``torch.nn.functional``.
 
 Each op takes ``(N, C, H, W)`` or unbatched ``(C, H, W)`` floating-point arrays and returns an
-array of the same dtype. Integer, bool and complex inputs raise ``TypeError`` (torch's conv and
-average pool refuse them too; torch's max pool would accept integers, cnnqa does not).
+array of the same dtype. Integer, bool and complex inputs raise ``TypeError``. torch is more
+permissive on the CPU: its conv2d accepts integer and complex tensors, its max pool integers,
+its average pool int64; cnnqa accepts real floating-point arrays only.
 
 The defaults are vectorised (see ``cnnqa._numpy_fast``); :func:`conv2d_reference`,
 :func:`max_pool2d_reference` and :func:`avg_pool2d_reference` loop over output positions the way
@@ -73,8 +74,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     $$ y_{n,k,i,j} = b_k + \sum_{c=0}^{C/G-1} \sum_{u,v} w_{k,c,u,v}\,
        \tilde x_{n,\,g(k) C/G + c,\; S_h i + D_h u,\; S_w j + D_w v} $$
 
-    where $\tilde x$ is the input padded with ``padding_mode`` and $g(k)$ is the group of output
-    channel $k$. ``padding`` is an int, a pair, ``"same"`` or ``"valid"``.
+    where $\tilde x$ is the input padded with ``padding_mode``, $u$ and $v$ run over
+    $0, \dots, F_h - 1$ and $0, \dots, F_w - 1$, and $g(k) = \lfloor k G / K \rfloor$ is the group
+    of output channel $k$. ``padding`` is an int, a pair, ``"same"`` or ``"valid"``.
 
     Examples
     --------
@@ -116,9 +118,13 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     r"""Transposed convolution (the gradient of :func:`conv2d` w.r.t. its input), as torch.
 
     Weight is ``(C_in, C_out / groups, kH, kW)``. Each input pixel scatters a weighted copy of the
-    kernel into the output:
+    kernel into the output (for ``groups=1``):
 
     $$ y_{n,k,\,S_h i + D_h u - P_h,\; S_w j + D_w v - P_w} \mathrel{+}= x_{n,c,i,j}\, w_{c,k,u,v} $$
+
+    with $y$ starting at the bias; positions that fall outside the output are dropped. With
+    groups, input channel $c$ of group $g$ reaches only that group's output channels
+    $k = g\,C_\text{out}/G + k'$, through $w_{c,k',u,v}$.
 
     Output size: :func:`cnnqa.shapes.conv_transpose_output_size`.
 
@@ -140,7 +146,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     $$ y_{n,c,i,j} = \max_{u < F_h,\, v < F_w} x_{n,c,\; S_h i + D_h u - P_h,\; S_w j + D_w v - P_w} $$
 
     over the taps inside the input (padding never wins). With ``return_indices`` also returns the
-    flat index ``h * W + w`` of each maximum within its ``(H, W)`` plane (the first maximum).
+    flat index ``h * W + w`` of each maximum within its ``(H, W)`` plane: the first maximum, or
+    the last NaN if the window holds NaNs, as torch.
     Output size: :func:`cnnqa.shapes.pool_output_size`.
 
     Examples
@@ -210,8 +217,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
     $$ y_{n,c,i,j} = \frac{1}{m_{ij}} \sum_{u < F_h,\, v < F_w} x_{n,c,\; S_h i + u - P_h,\; S_w j + v - P_w} $$
 
-    with zero padding. $m_{ij}$ is ``divisor_override`` if given; else the window clipped to the
-    padded input (``count_include_pad=True``) or to the input itself.
+    with zero padding. $m_{ij}$ is ``divisor_override`` if given; else the number of taps of the
+    window clipped to the padded input (``count_include_pad=True``) or to the input itself.
 
     Examples
     --------

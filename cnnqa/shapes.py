@@ -1,11 +1,13 @@
 r"""Convolution arithmetic as pure integers: output sizes, parameter and MAC counts, receptive fields.
 
-Every function works on one spatial dimension unless its name says ``2d``; apply it to height and
-width separately. The formulas use the site's notation, written for the height: ``size`` is
-$H$, ``kernel_size`` $F$, ``stride`` $S$, ``padding`` $P$ (per side), ``dilation`` $D$, and the
-output length is $H'$; $K$ kernels, $C$ input channels, $G$ groups. The formulas follow PyTorch's conventions (``dilation=1`` means none) and
-Dumoulin & Visin, *A guide to convolution arithmetic for deep learning* (2016), cited below by
-relationship number.
+The size, padding and receptive-field functions work on one spatial dimension; apply them to
+height and width separately. The counts (``conv2d_num_params``, ``conv2d_macs``,
+``linear_num_params``) are for a whole layer. The formulas use the site's notation, written for
+the height: ``size`` is $H$, ``kernel_size`` $F$, ``stride`` $S$, ``padding`` $P$ (per side),
+``dilation`` $D$, $\hat F$ the dilated kernel's span, and the output length is $H'$; $K$ kernels,
+$C$ input channels, $G$ groups. The formulas follow PyTorch's conventions (``dilation=1`` means
+none) and Dumoulin & Visin, *A guide to convolution arithmetic for deep learning* (2016), cited
+below by relationship number.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
 def conv_padding(kernel_size: int, padding=0, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     r"""Resolve a convolution ``padding`` (int, ``"same"`` or ``"valid"``) to ``(before, after)``.
 
-    ``"same"`` pads a total of $\hat F - 1$, the smaller half before and the extra element after,
-    as ``torch.nn.functional.conv2d`` does. PyTorch defines it only for ``stride=1``; TensorFlow's
-    SAME at any stride is :func:`same_padding`.
+    ``"same"`` pads a total of $\hat F - 1$ (:func:`effective_kernel_size`), the smaller half
+    before and the extra element after, as ``torch.nn.functional.conv2d`` does. PyTorch defines it
+    only for ``stride=1``; TensorFlow's SAME at any stride is :func:`same_padding`.
 
     $$ P_{\text{before}} = \left\lfloor \frac{\hat F - 1}{2} \right\rfloor, \qquad
        P_{\text{after}} = \hat F - 1 - P_{\text{before}} $$
@@ -95,7 +97,7 @@ def same_padding(size: int, kernel_size: int, stride: int = 1, dilation: int = 1
 
     Examples
     --------
-    >>> same_padding(224, 7, stride=2)  # ResNet's stem: 224 -> 112
+    >>> same_padding(224, 7, stride=2)  # a 7x7 stride-2 stem: 224 -> 112
     (2, 3)
     >>> same_padding(10, 4) == conv_padding(4, "same")
     True
@@ -142,13 +144,14 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding=0, di
 def pool_output_size(
     size: int, kernel_size: int, stride=None, padding: int = 0, dilation: int = 1, ceil_mode: bool = False
 ) -> int:
-    r"""Output length of max or average pooling along one dimension (``stride=None`` means ``k``).
+    r"""Output length of max or average pooling along one dimension (``stride=None`` means ``kernel_size``).
 
     $$ H' = \left\lfloor \frac{H + 2P - D\,(F - 1) - 1}{S} \right\rfloor + 1 $$
 
     With ``ceil_mode`` the floor becomes a ceiling, and PyTorch drops the last window if it would
-    start beyond the input and its left padding: if $(H' - 1)\,S \ge H + P$ then $H' \leftarrow H' - 1$.
-    The padding may be at most half the kernel, $P \le \lfloor F/2 \rfloor$.
+    start in the right padding or beyond (its start, counted in the padded input, is at least
+    $H + P$): if $(H' - 1)\,S \ge H + P$ then $H' \leftarrow H' - 1$.
+    The padding may be at most half the (undilated) kernel, $P \le \lfloor F/2 \rfloor$.
 
     Examples
     --------
@@ -181,8 +184,10 @@ def conv_transpose_output_size(
 
     $$ H' = (H - 1)\,S - 2P + D\,(F - 1) + A + 1 $$
 
-    with output padding $A < S$ or $A < D$ (Dumoulin & Visin, relationship 14, which writes
-    $a$ for the same extra rows). It inverts :func:`conv_output_size` for the sizes that map to $H$.
+    with output padding $A$ smaller than $S$ or than $D$ (PyTorch's rule). Dumoulin & Visin,
+    relationship 14, give the case $D = 1$ and write $a$ for the same extra rows. For $A < S$ it
+    inverts :func:`conv_output_size`: a convolution with the same settings maps each of the $S$
+    sizes it returns for $A = 0, \dots, S - 1$ back to $H$.
 
     Examples
     --------
@@ -232,7 +237,7 @@ def linear_num_params(in_features: int, out_features: int, bias: bool = True) ->
 
     $$ \#\text{params} = n_\text{in}\, n_\text{out} + [\text{bias}]\, n_\text{out} $$
 
-    Compare a 3x3 conv from 64x56x56 to 64x56x56 with the dense layer doing the same mapping:
+    Compare a 3x3 conv from 64x56x56 to 64x56x56 with a dense layer between the same shapes:
 
     Examples
     --------

@@ -1,8 +1,9 @@
 r"""The ops of :mod:`cnnqa.numpy_ops`, built from torch tensor primitives.
 
-``F.pad``, ``F.unfold``/``F.fold``, ``Tensor.unfold``, ``matmul`` and reductions only: none of the
-``torch.nn.functional`` ops re-implemented here is called (they are what the tests compare
-against). Takes and returns ``torch.Tensor``; validation is shared with the NumPy ops.
+Built from ``F.pad``, ``F.unfold``/``F.fold``, ``Tensor.unfold``, ``matmul``, reductions and
+indexing (``gather``, ``scatter_``, ``where``): none of the ``torch.nn.functional`` ops
+re-implemented here is called (they are what the tests compare against). Takes and returns
+``torch.Tensor``; validation is shared with the NumPy ops.
 """
 
 from __future__ import annotations

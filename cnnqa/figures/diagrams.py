@@ -77,16 +77,19 @@ def funnel_figure(layers: Sequence[tuple[str, int, int]], caption: str, size: in
     return figure_html(svg_html("".join(body), x - 6, base + 40, caption), caption)
 
 
-def channels_figure(height: int, channels: int, kernels: int, kernel_size: int, caption: str) -> str:
+def channels_figure(height: int, channels: int, kernels: int, kernel_size: int, caption: str,
+                    unit: float | None = None) -> str:
     r"""Multi-channel convolution as volumes: each of K kernels is C deep and makes one map.
 
-    The output side comes from :func:`cnnqa.shapes.conv_output_size`.
+    The output side comes from :func:`cnnqa.shapes.conv_output_size`. ``unit`` is the drawn size
+    of one cell; by default the input is drawn 120 units tall. Give two figures the same ``unit``
+    to compare their sizes by eye.
 
     >>> "4 kernels, each 3×3×3" in channels_figure(8, 3, 4, 3, "see")
     True
     """
     out = shapes.conv_output_size(height, kernel_size)
-    unit = 120 / height
+    unit = 120 / height if unit is None else unit
     body = []
 
     def stack(x, y, n, side, cls, label):
