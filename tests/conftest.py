@@ -35,6 +35,23 @@ def pytest_sessionfinish(session):
         _build.stop()
 
 
+# The order in which the two xdist workers take test files (--no-loadscope-reorder): work that
+# needs no site while the real site builds, then the browser tests, the longest file that needs
+# it, as early as they can start; the short files fill in around them.
+FIRST = [
+    "tests/core/test_shapes.py",
+    "tests/site/test_page_code.py",  # blocks first; its scripts wait for the site
+    "tests/site/test_browser.py",
+    "tests/site/test_build.py",
+    "tests/site/test_explorer.py",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {path: i for i, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))  # stable: files keep their order
+
+
 def pytest_terminal_summary(terminalreporter, config):
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "no Chromium found" in str(r.longrepr)]
     if skipped:

@@ -3,11 +3,12 @@
 Blocks: each runs when copied out alone, in its own process, with its own imports.
 
 Each block runs in a process of its own, forked from a server that has imported numpy and torch
-and nothing else (multiprocessing's forkserver, ``maxtasksperchild=1``). The block starts from
-empty globals, as in ``python -c``: a missing import fails as it would for a reader, and no block
-sees what another left behind (seeds, thread settings, matplotlib state, modules it imported).
-The fork saves each block the 1.5 s import of torch; the modules it inherits are exactly those a
-fresh ``import numpy, torch`` loads, and every block that uses them imports them itself.
+(multiprocessing's forkserver, ``maxtasksperchild=1``; besides them the server holds only pytest,
+which every process it forks would otherwise import again as the parent's main module, and
+``standalone.py``'s runner). The block starts from empty globals, as in ``python -c``: a missing
+import fails as it would for a reader, and no block sees what another left behind (seeds, thread
+settings, matplotlib state, modules it imported). The fork saves each block the 1.5 s import of
+torch, and every block that uses numpy or torch imports them itself.
 
 MkDocs runs the same blocks again at build time (markdown-exec), where a failing block fails the
 strict build (``test_build.py``).
@@ -21,16 +22,11 @@ page's blocks as this file finds them, independently of the plugin.
 
 from __future__ import annotations
 
-import builtins
-import contextlib
-import io
 import multiprocessing
 import os
 import re
 import subprocess
 import sys
-import tempfile
-import traceback
 import unittest.mock
 from pathlib import Path
 
@@ -38,12 +34,15 @@ import jupytext
 import nbformat
 import pytest
 from site_config import QUESTION_FILES
+from standalone import run_alone
 
 from cnnqa.site.qagraph import read_front_matter
 
 REPO = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-PRELOAD = ["numpy", "torch"]
+# The server imports pytest's __main__ once, so that no block's process imports it again, and
+# standalone.py, whose run_alone each process unpickles (standard library only).
+PRELOAD = ["__main__", "numpy", "torch", "standalone"]
 WORKERS = 2  # the machines' two cores
 
 
@@ -73,23 +72,6 @@ def page_blocks(page: str) -> list[str]:
     return [source for where, source in BLOCKS if where.startswith(f"questions/{page}.md:")]
 
 
-def run_alone(where: str, source: str) -> tuple[int, str]:
-    """Run one block as ``python -c`` would, in a fresh temporary directory; (exit code, output)."""
-    output = io.StringIO()
-    code = 0
-    with tempfile.TemporaryDirectory() as cwd, contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        os.chdir(cwd)
-        try:
-            exec(compile(source, where, "exec"), {"__name__": "__main__", "__builtins__": builtins})
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        os.chdir("/")
-    return code, output.getvalue()
-
-
 @pytest.fixture(scope="module")
 def pool():
     context = multiprocessing.get_context("forkserver")
@@ -98,7 +80,8 @@ def pool():
     # its data only after pytest-cov has combined the rest.)
     with unittest.mock.patch.dict(os.environ):
         os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
-        pool = context.Pool(WORKERS, maxtasksperchild=1)
+        # Niced: the real site's build, which the browser tests wait for, goes first.
+        pool = context.Pool(WORKERS, initializer=os.nice, initargs=(10,), maxtasksperchild=1)
     yield pool
     pool.terminate()
 
