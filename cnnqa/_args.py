@@ -109,7 +109,30 @@ def image_rank(name: str, shape) -> bool:
     return len(shape) == 4
 
 
-def conv_weight(input_shape, weight_shape, bias_shape, groups: int, transposed: bool) -> int:
+def size(name: str, value, ranks: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape given as a value (``torch.Size``, tuple or list of ints), of one of ``ranks``.
+
+    >>> size("weight_size", [4, 3, 3, 3], (4,))
+    (4, 3, 3, 3)
+    """
+    if not isinstance(value, (tuple, list)) or len(value) not in ranks or not all(map(is_int, value)) \
+            or min(value, default=0) < 0:
+        wanted = " or ".join(f"{r} non-negative ints" for r in ranks)
+        raise ValueError(f"{name}={value!r}: {name} must be a tuple or list of {wanted}")
+    return tuple(int(v) for v in value)
+
+
+def grad_output(shape, expected) -> None:
+    """A gradient has the shape of the forward output it belongs to; name both if not."""
+    if tuple(shape) != tuple(expected):
+        raise ValueError(
+            f"grad_output.shape={tuple(shape)}: grad_output must have the forward output's shape "
+            f"{tuple(expected)}"
+        )
+
+
+def conv_weight(input_shape, weight_shape, bias_shape, groups: int, transposed: bool,
+                input_name: str = "input.shape") -> int:
     """Check weight and bias against the input's channels; return ``out_channels``.
 
     ``conv2d`` weights are ``(C_out, C_in / groups, kH, kW)``; ``conv_transpose2d`` weights are
@@ -128,7 +151,7 @@ def conv_weight(input_shape, weight_shape, bias_shape, groups: int, transposed: 
     expected = first if transposed else second * groups
     if channels != expected:
         raise ValueError(
-            f"input.shape={tuple(input_shape)}: expected {expected} input channels for "
+            f"{input_name}={tuple(input_shape)}: expected {expected} input channels for "
             f"weight.shape={tuple(weight_shape)} and groups={groups}, got {channels}"
         )
     out_channels = second * groups if transposed else first

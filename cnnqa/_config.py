@@ -49,11 +49,18 @@ def _checked_padding(value, size: int, mode: str, name: str) -> None:
         )
 
 
-def conv2d(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, padding_mode) -> ConvConfig:
-    """Validate a ``conv2d`` call (torch semantics) and compute its output size."""
-    batched = _args.image_rank("input", input_shape)
+def conv2d(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, padding_mode,
+           input_name: str = "input") -> ConvConfig:
+    """Validate a ``conv2d`` call (torch semantics) and compute its output size.
+
+    ``input_name`` is what errors call the input's shape: ``"input"`` (its ``.shape``), or the
+    backward pass's ``"input_size"``.
+    """
+    batched = _args.image_rank(input_name, input_shape)
     groups = _args.positive_int("groups", groups)
-    out_channels = _args.conv_weight(input_shape, weight_shape, bias_shape, groups, transposed=False)
+    label = "input_size" if input_name == "input_size" else f"{input_name}.shape"
+    out_channels = _args.conv_weight(input_shape, weight_shape, bias_shape, groups, transposed=False,
+                                     input_name=label)
     stride_hw = _args.positive("stride", stride)
     dilation_hw = _args.positive("dilation", dilation)
     mode = _args.padding_mode(padding_mode)
@@ -146,6 +153,17 @@ def unpool2d(input_shape, indices_shape, kernel_size, stride, padding, output_si
                 f"{tuple(d - s for d, s in zip(default, stride_hw))} and {tuple(d + s for d, s in zip(default, stride_hw))}"
             )
     return int(requested[-2]), int(requested[-1])
+
+
+def taps_inside(o: int, size: int, kernel: int, stride: int, padding: int, dilation: int) -> list[int]:
+    """Input positions, along one axis, of the taps of pooling window ``o`` that fall inside the input."""
+    taps = (o * stride - padding + dilation * u for u in range(kernel))
+    return [t for t in taps if 0 <= t < size]
+
+
+def forward_shape(cfg, input_shape, channels: int) -> tuple[int, ...]:
+    """The shape of a forward op's output, ``(N, channels, H', W')`` or unbatched: what its gradient has."""
+    return (input_shape[0], channels, *cfg.out_hw) if cfg.batched else (channels, *cfg.out_hw)
 
 
 def first_window_index(cfg: PoolConfig, width: int) -> list[list[int]]:

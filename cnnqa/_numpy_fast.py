@@ -282,3 +282,19 @@ def window_sums(xp: np.ndarray, cfg) -> np.ndarray:
     for i in range(1, kh):
         out += tap(rows, (i, 0), (sh, 1), (ho, wo))
     return out
+
+
+def conv_weight_grad(xp: np.ndarray, grad_out: np.ndarray, weight_size, cfg) -> np.ndarray:
+    """Weight gradient of a conv: per group and kernel tap, one GEMM of output gradient by input tap."""
+    o, cg, kh, kw = weight_size
+    og, n = o // cfg.groups, xp.shape[0]
+    (dh, dw), m = cfg.dilation, cfg.out_hw[0] * cfg.out_hw[1]
+    grad = np.empty(weight_size, xp.dtype)
+    for g in range(cfg.groups):
+        gy = grad_out[:, g * og : (g + 1) * og].reshape(n, og, m)  # (N, O/g, Ho*Wo)
+        x = xp[:, g * cg : (g + 1) * cg]
+        for i in range(kh):
+            for j in range(kw):
+                seen = tap(x, (i * dh, j * dw), cfg.stride, cfg.out_hw).reshape(n, cg, m)  # (N, C/g, Ho*Wo)
+                grad[g * og : (g + 1) * og, :, i, j] = np.einsum("nom,ncm->oc", gy, seen)
+    return grad

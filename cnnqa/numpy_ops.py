@@ -19,11 +19,19 @@ from cnnqa import _args, _config, _numpy_fast, shapes
 
 __all__ = [
     "avg_pool2d",
+    "avg_pool2d_backward",
+    "avg_pool2d_backward_reference",
     "avg_pool2d_reference",
     "conv2d",
+    "conv2d_input",
+    "conv2d_input_reference",
     "conv2d_reference",
+    "conv2d_weight",
+    "conv2d_weight_reference",
     "conv_transpose2d",
     "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_backward_reference",
     "max_pool2d_reference",
     "max_unpool2d",
 ]
@@ -191,8 +199,8 @@ def max_pool2d_reference(input, kernel_size, stride=None, padding=0, dilation=1,
     indices = np.zeros(out.shape, np.int64)
     for i in range(cfg.out_hw[0]):
         for j in range(cfg.out_hw[1]):
-            rows = _taps_inside(i, height, cfg.kernel[0], cfg.stride[0], cfg.padding[0], cfg.dilation[0])
-            cols = _taps_inside(j, width, cfg.kernel[1], cfg.stride[1], cfg.padding[1], cfg.dilation[1])
+            rows = _config.taps_inside(i, height, cfg.kernel[0], cfg.stride[0], cfg.padding[0], cfg.dilation[0])
+            cols = _config.taps_inside(j, width, cfg.kernel[1], cfg.stride[1], cfg.padding[1], cfg.dilation[1])
             if not rows or not cols:  # a window of padding only: torch keeps -inf and its start index
                 indices[:, :, i, j] = first[i][j]
                 continue
@@ -203,12 +211,6 @@ def max_pool2d_reference(input, kernel_size, stride=None, padding=0, dilation=1,
             out[:, :, i, j] = np.take_along_axis(window, best[..., None], axis=2)[..., 0]
     out = _unbatch(out, cfg.batched)
     return (out, _unbatch(indices, cfg.batched)) if _args.as_bool("return_indices", return_indices) else out
-
-
-def _taps_inside(o: int, size: int, kernel: int, stride: int, padding: int, dilation: int) -> list[int]:
-    """Input positions, along one axis, of the taps of window ``o`` that fall inside the input."""
-    taps = (o * stride - padding + dilation * u for u in range(kernel))
-    return [t for t in taps if 0 <= t < size]
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -284,3 +286,256 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     out = np.zeros((*x.shape[:2], plane), input.dtype)  # (N, C, Ho*Wo)
     np.put_along_axis(out, idx.reshape(*idx.shape[:2], -1), x.reshape(*x.shape[:2], -1), axis=2)
     return _unbatch(out.reshape(*x.shape[:2], *out_hw), batched)
+
+
+# --- Backward passes: the gradients of conv2d and pooling, as torch.nn.grad and autograd give them.
+
+
+def _conv_backward_config(input_shape, weight_shape, grad_output, dtype, stride, padding, dilation, groups,
+                          input_name="input"):
+    """Validate a conv backward call against the forward conv it differentiates."""
+    _args.same_dtype(dtype, "grad_output", _float_array("grad_output", grad_output).dtype)
+    cfg = _config.conv2d(input_shape, weight_shape, None, stride, padding, dilation, groups, "zeros", input_name)
+    _args.grad_output(grad_output.shape, _config.forward_shape(cfg, input_shape, cfg.out_channels))
+    return cfg
+
+
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    r"""Gradient of :func:`conv2d` with respect to its input, as ``torch.nn.grad.conv2d_input``.
+
+    The input gradient is a transposed convolution of the output gradient with the same weights:
+    each output gradient scatters a weighted copy of the kernel back onto the input.
+
+    $$ \frac{\partial L}{\partial \tilde x_{n,\,g(k) C/G + c,\; S_h i + D_h u,\; S_w j + D_w v}}
+       \mathrel{+}= \frac{\partial L}{\partial y_{n,k,i,j}}\, w_{k,c,u,v} $$
+
+    over all $k, i, j, u, v$; the gradient of the input is that of the padded input $\tilde x$
+    with the padding cropped off. ``input_size`` is ``(N, C, H, W)`` or unbatched ``(C, H, W)``;
+    unlike torch's, ``padding`` may be ``"same"`` or ``"valid"``, and a ``grad_output`` whose
+    shape is not the forward output's (its batch included) is refused.
+
+    Examples
+    --------
+    >>> conv2d_input((1, 1, 3, 3), np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    cfg, go, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
+    (top, bottom), (left, right) = cfg.pads
+    padded_hw = (size[-2] + top + bottom, size[-1] + left + right)
+    # output_padding fills the rows and columns past the last window: no output reads them
+    leftover = tuple(p - (s * (o - 1) + shapes.effective_kernel_size(k, d))
+                     for p, s, o, k, d in zip(padded_hw, cfg.stride, cfg.out_hw, cfg.kernel, cfg.dilation))
+    grad = _numpy_fast.conv_transpose2d(
+        _batch(go, cfg.batched), weight,
+        _config.ConvConfig(cfg.batched, cfg.kernel, cfg.stride, cfg.dilation, cfg.pads, cfg.groups,
+                           size[-3], tuple(size[-2:]), output_padding=leftover),
+    )
+    return _unbatch(grad, cfg.batched)
+
+
+def _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups):
+    size = _args.size("input_size", input_size, (3, 4))
+    _float_array("weight", weight)
+    cfg = _conv_backward_config(size, weight.shape, grad_output, weight.dtype, stride, padding, dilation, groups,
+                                "input_size")
+    return cfg, grad_output, size
+
+
+def conv2d_input_reference(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """Readable :func:`conv2d_input`: scatter each output gradient back through its window.
+
+    Examples
+    --------
+    >>> conv2d_input_reference((1, 3, 3), np.ones((1, 1, 2, 2)), np.ones((1, 2, 2)))[0, 1]
+    array([2., 4., 2.])
+    """
+    cfg, go, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
+    go = _batch(go, cfg.batched)
+    (top, bottom), (left, right) = cfg.pads
+    (sh, sw), (dh, dw), (kh, kw) = cfg.stride, cfg.dilation, cfg.kernel
+    span_h, span_w = shapes.effective_kernel_size(kh, dh), shapes.effective_kernel_size(kw, dw)
+    n, c = go.shape[0], size[-3]
+    grad = np.zeros((n, c, size[-2] + top + bottom, size[-1] + left + right), weight.dtype)
+    c_group, o_group = c // cfg.groups, cfg.out_channels // cfg.groups
+    for g in range(cfg.groups):
+        w = weight[g * o_group : (g + 1) * o_group]  # (O/g, C/g, kh, kw)
+        for i in range(cfg.out_hw[0]):
+            for j in range(cfg.out_hw[1]):
+                window = grad[:, g * c_group : (g + 1) * c_group, i * sh : i * sh + span_h : dh, j * sw : j * sw + span_w : dw]
+                window += np.einsum("no,ochw->nchw", go[:, g * o_group : (g + 1) * o_group, i, j], w)
+    return _unbatch(grad[:, :, top : top + size[-2], left : left + size[-1]], cfg.batched)
+
+
+def _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups):
+    _float_array("input", input)
+    size = _args.size("weight_size", weight_size, (4,))
+    cfg = _conv_backward_config(input.shape, size, grad_output, input.dtype, stride, padding, dilation, groups)
+    return cfg, size, _numpy_fast.pad(_batch(input, cfg.batched), cfg.pads), _batch(grad_output, cfg.batched)
+
+
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    r"""Gradient of :func:`conv2d` with respect to its weight, as ``torch.nn.grad.conv2d_weight``.
+
+    The weight gradient is a correlation of the (padded) input with the output gradient:
+    each tap of the kernel sums, over the batch and every position, the input it saw times the
+    gradient of the output it made.
+
+    $$ \frac{\partial L}{\partial w_{k,c,u,v}} = \sum_{n,i,j} \frac{\partial L}{\partial y_{n,k,i,j}}\,
+       \tilde x_{n,\,g(k) C/G + c,\; S_h i + D_h u,\; S_w j + D_w v} $$
+
+    ``weight_size`` is ``(K, C/G, kH, kW)``. Unlike torch's, ``padding`` may be ``"same"`` or
+    ``"valid"``, the input may be unbatched ``(C, H, W)``, and a ``grad_output`` whose shape is
+    not the forward output's is refused.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> conv2d_weight(x, (1, 1, 2, 2), np.ones((1, 1, 2, 2)))[0, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    cfg, size, xp, go = _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups)
+    return _numpy_fast.conv_weight_grad(xp, go, size, cfg)
+
+
+def conv2d_weight_reference(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """Readable :func:`conv2d_weight`: add each output gradient times the window it came from.
+
+    Examples
+    --------
+    >>> conv2d_weight_reference(np.ones((1, 3, 3)), (2, 1, 3, 3), np.ones((2, 1, 1)))[1, 0, 0]
+    array([1., 1., 1.])
+    """
+    cfg, size, xp, go = _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups)
+    (sh, sw), (dh, dw), (kh, kw) = cfg.stride, cfg.dilation, cfg.kernel
+    span_h, span_w = shapes.effective_kernel_size(kh, dh), shapes.effective_kernel_size(kw, dw)
+    c_group, o_group = size[1], size[0] // cfg.groups
+    grad = np.zeros(size, input.dtype)
+    for g in range(cfg.groups):
+        x = xp[:, g * c_group : (g + 1) * c_group]  # (N, C/g, Hp, Wp)
+        for i in range(cfg.out_hw[0]):
+            for j in range(cfg.out_hw[1]):
+                window = x[:, :, i * sh : i * sh + span_h : dh, j * sw : j * sw + span_w : dw]
+                grad[g * o_group : (g + 1) * o_group] += np.einsum("no,nchw->ochw", go[:, g * o_group : (g + 1) * o_group, i, j], window)
+    return grad
+
+
+def _pool_backward_call(grad_output, input, cfg):
+    _args.same_dtype(input.dtype, "grad_output", _float_array("grad_output", grad_output).dtype)
+    _args.grad_output(grad_output.shape, _config.forward_shape(cfg, input.shape, input.shape[-3]))
+    return _batch(grad_output, cfg.batched)
+
+
+def _windows_with_input(cfg, input_hw) -> np.ndarray:
+    """(Ho, Wo) mask: True where the window has at least one tap inside the input."""
+    rows, cols = (
+        [bool(_config.taps_inside(o, size, k, s, p, d)) for o in range(out)]
+        for out, size, k, s, p, d in zip(cfg.out_hw, input_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
+    )
+    return np.outer(rows, cols)
+
+
+def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    r"""Gradient of :func:`max_pool2d` with respect to its input, as autograd gives it.
+
+    Each output gradient goes to the one input that won its window, the index
+    :func:`max_pool2d` returns (the first maximum, as torch); an input that wins several
+    windows collects them all, and every other input gets zero:
+
+    $$ \frac{\partial L}{\partial x_{n,c,h,w}} = \sum_{i,j:\ \mathrm{idx}_{n,c,i,j} = hW + w}
+       \frac{\partial L}{\partial y_{n,c,i,j}} $$
+
+    A window lying wholly in the padding depends on no input: its gradient is dropped. (torch
+    2.13's own backward writes outside its buffer there.) The forward pass is recomputed.
+
+    Examples
+    --------
+    >>> x = np.array([[[1.0, 3.0, 2.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]])
+    >>> max_pool2d_backward(np.ones((1, 2, 2)), x, 2, stride=1)[0]  # 3 and the centre win twice
+    array([[0., 2., 0.],
+           [0., 2., 0.],
+           [0., 0., 0.]])
+    """
+    cfg = _config.pool2d(_float_array("input", input).shape, kernel_size, stride, padding, dilation, ceil_mode)
+    go = _pool_backward_call(grad_output, input, cfg)
+    _, indices = max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+    indices, x = _batch(indices, cfg.batched), _batch(input, cfg.batched)
+    n, c, height, width = x.shape
+    keep = np.broadcast_to(_windows_with_input(cfg, (height, width)), go.shape)
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (height * width)  # each (n, c) plane's offset
+    grad = np.bincount((indices + planes)[keep], weights=go[keep], minlength=n * c * height * width)
+    return _unbatch(grad.astype(input.dtype).reshape(x.shape), cfg.batched)
+
+
+def max_pool2d_backward_reference(grad_output, input, kernel_size, stride=None, padding=0, dilation=1,
+                                  ceil_mode=False):
+    """Readable :func:`max_pool2d_backward`: find each window's winner, give it the gradient.
+
+    Examples
+    --------
+    >>> max_pool2d_backward_reference(np.ones((1, 1, 1)), np.array([[[1.0, 1.0]]]), (1, 2))[0]
+    array([[1., 0.]])
+    """
+    cfg = _config.pool2d(_float_array("input", input).shape, kernel_size, stride, padding, dilation, ceil_mode)
+    go = _pool_backward_call(grad_output, input, cfg)
+    _, indices = max_pool2d_reference(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+    indices, x = _batch(indices, cfg.batched), _batch(input, cfg.batched)
+    grad = np.zeros((*x.shape[:2], x.shape[2] * x.shape[3]), input.dtype)
+    keep = _windows_with_input(cfg, x.shape[-2:])
+    for n, c, i, j in np.ndindex(*go.shape):
+        if keep[i, j]:
+            grad[n, c, indices[n, c, i, j]] += go[n, c, i, j]
+    return _unbatch(grad.reshape(x.shape), cfg.batched)
+
+
+def avg_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    r"""Gradient of :func:`avg_pool2d` with respect to its input, as autograd gives it.
+
+    Each output gradient is shared out over its window, divided by the same divisor $m_{ij}$ as
+    in the forward pass; the shares that fall on padding are dropped:
+
+    $$ \frac{\partial L}{\partial x_{n,c,h,w}} = \sum_{i,j:\ (h, w) \in \mathcal{W}_{ij}}
+       \frac{1}{m_{ij}} \frac{\partial L}{\partial y_{n,c,i,j}} $$
+
+    Examples
+    --------
+    >>> avg_pool2d_backward(np.ones((1, 2, 2)), np.zeros((1, 2, 2)), 2, padding=1, count_include_pad=False)
+    array([[[1., 1.],
+            [1., 1.]]])
+    """
+    cfg = _config.pool2d(_float_array("input", input).shape, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = np.array(_config.avg_divisors(cfg, input.shape[-2:], count_include_pad, divisor_override))
+    go = _pool_backward_call(grad_output, input, cfg)
+    share = go / divisor.astype(input.dtype)  # (N, C, Ho, Wo)
+    (top, bottom), (left, right) = cfg.pads
+    height, width = input.shape[-2:]
+    grad = np.zeros((*go.shape[:2], height + top + bottom, width + left + right), input.dtype)
+    for u in range(cfg.kernel[0]):
+        for v in range(cfg.kernel[1]):
+            _numpy_fast.tap(grad, (u, v), cfg.stride, cfg.out_hw)[...] += share
+    return _unbatch(grad[:, :, top : top + height, left : left + width], cfg.batched)
+
+
+def avg_pool2d_backward_reference(grad_output, input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                                  count_include_pad=True, divisor_override=None):
+    """Readable :func:`avg_pool2d_backward`: each window hands its share to the inputs it covers.
+
+    Examples
+    --------
+    >>> avg_pool2d_backward_reference(np.ones((1, 1, 1)), np.zeros((1, 2, 2)), 2)
+    array([[[0.25, 0.25],
+            [0.25, 0.25]]])
+    """
+    cfg = _config.pool2d(_float_array("input", input).shape, kernel_size, stride, padding, 1, ceil_mode)
+    divisor = _config.avg_divisors(cfg, input.shape[-2:], count_include_pad, divisor_override)
+    go = _pool_backward_call(grad_output, input, cfg)
+    grad = np.zeros((*go.shape[:2], *input.shape[-2:]), input.dtype)
+    for i in range(cfg.out_hw[0]):
+        for j in range(cfg.out_hw[1]):
+            top, left = i * cfg.stride[0] - cfg.padding[0], j * cfg.stride[1] - cfg.padding[1]
+            window = grad[:, :, max(top, 0) : top + cfg.kernel[0], max(left, 0) : left + cfg.kernel[1]]
+            window += go[:, :, i, j, None, None] / input.dtype.type(divisor[i][j])
+    return _unbatch(grad, cfg.batched)

@@ -13,7 +13,17 @@ import torch.nn.functional as F
 
 from cnnqa import _args, _config, shapes
 
-__all__ = ["avg_pool2d", "conv2d", "conv_transpose2d", "max_pool2d", "max_unpool2d"]
+__all__ = [
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "conv2d",
+    "conv2d_input",
+    "conv2d_weight",
+    "conv_transpose2d",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_unpool2d",
+]
 
 _TORCH_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
@@ -170,3 +180,111 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     out.scatter_(2, idx.reshape(*idx.shape[:2], -1), x.reshape(*x.shape[:2], -1))
     out = out.reshape(*x.shape[:2], *out_hw)  # (N, C, Ho, Wo)
     return out if batched else out[0]
+
+
+# --- Backward passes, from the same primitives (never from autograd of the op they differentiate).
+
+
+def _conv_backward_config(input_shape, weight_shape, grad_output, dtype, stride, padding, dilation, groups,
+                          input_name="input"):
+    _args.same_dtype(dtype, "grad_output", _float_tensor("grad_output", grad_output).dtype)
+    cfg = _config.conv2d(input_shape, weight_shape, None, stride, padding, dilation, groups, "zeros", input_name)
+    _args.grad_output(tuple(grad_output.shape), _config.forward_shape(cfg, input_shape, cfg.out_channels))
+    return cfg
+
+
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """:func:`cnnqa.numpy_ops.conv2d_input` in torch: a grouped matmul to columns, ``F.fold``, crop.
+
+    Examples
+    --------
+    >>> conv2d_input((1, 3, 3), torch.ones(1, 1, 2, 2), torch.ones(1, 2, 2))[0, 1]
+    tensor([2., 4., 2.])
+    """
+    size = _args.size("input_size", input_size, (3, 4))
+    cfg = _conv_backward_config(size, tuple(_float_tensor("weight", weight).shape), grad_output, weight.dtype,
+                                stride, padding, dilation, groups, "input_size")
+    go = _batch(grad_output, cfg.batched)  # (N, K, Ho, Wo)
+    n, g, k = go.shape[0], cfg.groups, cfg.out_channels
+    w = weight.reshape(g, k // g, -1).transpose(1, 2)  # (g, C/g*kh*kw, K/g)
+    cols = torch.matmul(w, go.reshape(n, g, k // g, -1))  # (N, g, C/g*kh*kw, L)
+    (top, bottom), (left, right) = cfg.pads
+    padded_hw = (size[-2] + top + bottom, size[-1] + left + right)
+    grad = F.fold(cols.reshape(n, -1, cols.shape[-1]), padded_hw, cfg.kernel, dilation=cfg.dilation, stride=cfg.stride)
+    grad = grad[:, :, top : top + size[-2], left : left + size[-1]]  # (N, C, H, W)
+    return grad if cfg.batched else grad[0]
+
+
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """:func:`cnnqa.numpy_ops.conv2d_weight` in torch: ``F.unfold`` (im2col) and a grouped matmul.
+
+    Examples
+    --------
+    >>> conv2d_weight(torch.arange(9.0).reshape(1, 3, 3), (1, 1, 2, 2), torch.ones(1, 2, 2))[0, 0]
+    tensor([[ 8., 12.],
+            [20., 24.]])
+    """
+    size = _args.size("weight_size", weight_size, (4,))
+    cfg = _conv_backward_config(tuple(_float_tensor("input", input).shape), size, grad_output, input.dtype,
+                                stride, padding, dilation, groups)
+    x = _pad(_batch(input, cfg.batched), cfg.pads)  # (N, C, Hp, Wp)
+    cols = F.unfold(x, cfg.kernel, dilation=cfg.dilation, stride=cfg.stride)  # (N, C*kh*kw, L)
+    n, g = x.shape[0], cfg.groups
+    seen = cols.reshape(n, g, -1, cols.shape[-1])  # (N, g, C/g*kh*kw, L)
+    gy = _batch(grad_output, cfg.batched).reshape(n, g, size[0] // g, -1)  # (N, g, K/g, L)
+    return torch.einsum("ngol,ngcl->goc", gy, seen).reshape(size)
+
+
+def _pool_backward_call(grad_output, input, cfg) -> torch.Tensor:
+    _args.same_dtype(input.dtype, "grad_output", _float_tensor("grad_output", grad_output).dtype)
+    _args.grad_output(tuple(grad_output.shape), _config.forward_shape(cfg, tuple(input.shape), input.shape[-3]))
+    return _batch(grad_output, cfg.batched)
+
+
+def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """:func:`cnnqa.numpy_ops.max_pool2d_backward` in torch: the forward's indices and ``index_add_``.
+
+    Examples
+    --------
+    >>> max_pool2d_backward(torch.ones(1, 1, 1), torch.tensor([[[1.0, 1.0]]]), (1, 2))
+    tensor([[[1., 0.]]])
+    """
+    cfg = _config.pool2d(tuple(_float_tensor("input", input).shape), kernel_size, stride, padding, dilation, ceil_mode)
+    go = _pool_backward_call(grad_output, input, cfg)
+    _, indices = max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+    indices = _batch(indices, cfg.batched)
+    n, c, height, width = go.shape[0], go.shape[1], *input.shape[-2:]
+    rows, cols = (
+        torch.tensor([bool(_config.taps_inside(o, size, k, s, p, d)) for o in range(out)])
+        for out, size, k, s, p, d in zip(cfg.out_hw, (height, width), cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
+    )
+    keep = (rows[:, None] & cols[None, :]).expand_as(go)  # windows with an input tap
+    planes = torch.arange(n * c).reshape(n, c, 1, 1) * (height * width)
+    grad = torch.zeros(n * c * height * width, dtype=input.dtype).index_add_(0, (indices + planes)[keep], go[keep])
+    grad = grad.reshape(n, c, height, width)
+    return grad if cfg.batched else grad[0]
+
+
+def avg_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    """:func:`cnnqa.numpy_ops.avg_pool2d_backward` in torch: each window's share, ``F.fold``, crop.
+
+    Examples
+    --------
+    >>> avg_pool2d_backward(torch.ones(1, 1, 1), torch.zeros(1, 2, 2), 2)
+    tensor([[[0.2500, 0.2500],
+             [0.2500, 0.2500]]])
+    """
+    cfg = _config.pool2d(tuple(_float_tensor("input", input).shape), kernel_size, stride, padding, 1, ceil_mode)
+    divisor = torch.tensor(_config.avg_divisors(cfg, input.shape[-2:], count_include_pad, divisor_override),
+                           dtype=input.dtype)
+    go = _pool_backward_call(grad_output, input, cfg)
+    n, c = go.shape[:2]
+    share = (go / divisor).reshape(n * c, 1, -1)  # (N*C, 1, L)
+    (top, bottom), (left, right) = cfg.pads
+    height, width = input.shape[-2:]
+    taps = cfg.kernel[0] * cfg.kernel[1]
+    grad = F.fold(share.expand(-1, taps, -1), (height + top + bottom, width + left + right), cfg.kernel,
+                  stride=cfg.stride)  # (N*C, 1, Hp, Wp)
+    grad = grad.reshape(n, c, *grad.shape[-2:])[:, :, top : top + height, left : left + width]
+    return grad if cfg.batched else grad[0]
