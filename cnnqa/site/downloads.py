@@ -9,6 +9,7 @@ by jupytext in its "percent" format, which runs top to bottom as plain Python.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import sys
@@ -92,8 +93,14 @@ def requirements(blocks: list[Block]) -> list[str]:
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    installed = importlib.metadata.packages_distributions()
+    installed = _distributions()
     return sorted({installed.get(name, [name])[0] for name in names - set(sys.stdlib_module_names)})
+
+
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    """Import name -> distribution names of what is installed (a scan of every package: once)."""
+    return importlib.metadata.packages_distributions()
 
 
 def notebook(title: str, url: str, blocks: list[Block], install: str) -> nbformat.NotebookNode:

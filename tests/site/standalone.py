@@ -15,6 +15,13 @@ import tempfile
 import traceback
 
 
+def start_worker(build_done: str | None) -> None:
+    """A block process's start: yield the CPU (``nice``) while the real site, which the browser
+    tests wait for, is still building; once ``build_done`` exists, compete as an equal."""
+    if build_done is not None and not os.path.exists(build_done):
+        os.nice(10)
+
+
 def run_alone(where: str, source: str) -> tuple[int, str]:
     """Run one block (or a whole script) as ``python -c`` would; (exit code, output)."""
     output = io.StringIO()

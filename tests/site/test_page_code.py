@@ -22,6 +22,8 @@ page's blocks as this file finds them, independently of the plugin.
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import multiprocessing
 import os
 import re
@@ -33,15 +35,17 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+import realsite
 from site_config import QUESTION_FILES
-from standalone import run_alone
+from standalone import run_alone, start_worker
 
 from cnnqa.site.qagraph import read_front_matter
 
 REPO = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 # The server imports pytest's __main__ once, so that no block's process imports it again, and
-# standalone.py, whose run_alone each process unpickles (standard library only).
+# standalone.py, whose run_alone each process unpickles (standard library only). Each process
+# starts niced while the real site builds (standalone.start_worker): the browser tests wait for it.
 PRELOAD = ["__main__", "numpy", "torch", "standalone"]
 WORKERS = 2  # the machines' two cores
 
@@ -65,6 +69,7 @@ def site_blocks() -> list[tuple[str, str]]:
 
 BLOCKS = site_blocks()
 PAGES = [path.stem for path in QUESTION_FILES]
+DISTRIBUTIONS = importlib.metadata.packages_distributions()  # import name -> pip name (slow: once)
 
 
 def page_blocks(page: str) -> list[str]:
@@ -77,11 +82,13 @@ def pool():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     # As a reader runs them: unmeasured. (The server would otherwise start coverage, and write
-    # its data only after pytest-cov has combined the rest.)
+    # its data only after pytest-cov has combined the rest.) One thread each: two of them share
+    # the two cores with the browser tests, and idle threads that spin for work would steal them.
     with unittest.mock.patch.dict(os.environ):
         os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
-        # Niced: the real site's build, which the browser tests wait for, goes first.
-        pool = context.Pool(WORKERS, initializer=os.nice, initargs=(10,), maxtasksperchild=1)
+        os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        build = json.loads(os.environ.get(realsite.ENV_VAR, "{}"))
+        pool = context.Pool(WORKERS, initializer=start_worker, initargs=(build.get("done"),), maxtasksperchild=1)
     yield pool
     pool.terminate()
 
@@ -123,7 +130,8 @@ def script_results(pool, served_site):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_links_its_script_and_notebook_and_they_hold_its_blocks(served_site, page):
+def test_page_links_its_script_and_notebook_and_they_hold_its_blocks(served_site, script_results, page):
+    """(Asking for ``script_results`` starts the scripts running while these checks go on.)"""
     base_url, site_dir, _ = served_site
     html = (site_dir / "questions" / page / "index.html").read_text()
     script, notebook = downloads(site_dir, page)
@@ -137,8 +145,9 @@ def test_page_links_its_script_and_notebook_and_they_hold_its_blocks(served_site
     title = read_front_matter((REPO / "docs" / "questions" / f"{page}.md").read_text())["question"]
     assert header.startswith(f"# {title}\n") and f"<{base_url}questions/{page}/>" in header
     imported = set(re.findall(r"^(?:from|import) +(\w+)", "".join(page_blocks(page)), re.M))
+    needed = {DISTRIBUTIONS.get(name, [name])[0] for name in imported - set(sys.stdlib_module_names) - {"cnnqa"}}
     pip = re.search(r"`pip install ([\w -]+)`", header)[1].split()
-    assert imported - set(sys.stdlib_module_names) - {"cnnqa"} <= set(pip), header
+    assert needed <= set(pip), header
     assert ("cnnqa" in imported) == ("`cnnqa` package" in header), header
     as_script = jupytext.reads(script.read_text(), fmt="py:percent")
     assert [cell.source for cell in as_script.cells if cell.cell_type == "code"] == code
