@@ -13,7 +13,7 @@ setup: $(VENV)/.installed $(VENDOR)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -c constraints.txt -e ".[torch,docs,test]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[pages,docs,test]"
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json

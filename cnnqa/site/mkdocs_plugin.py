@@ -276,5 +276,5 @@ def _install_advice(blocks: list[downloads.Block], config) -> str:
     if others:
         advice += f" with `pip install {' '.join(others)}`"
     if "cnnqa" in downloads.requirements(blocks):
-        advice += f", and the `cnnqa` package: in a checkout of the site's repository{where}, `pip install -e \".[torch]\"`"
+        advice += f", and the `cnnqa` package: in a checkout of the site's repository{where}, `pip install -e \".[pages]\"`"
     return advice + "."
