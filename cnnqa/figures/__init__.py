@@ -34,6 +34,8 @@ from cnnqa.figures.diagrams import (
 from cnnqa.figures.photos import (
     conv_matrix_figure,
     feature_maps_figure,
+    images_figure,
+    learning_curve_chart,
     output_size_chart,
     padding_modes_figure,
     pooling_photo_figure,
@@ -53,6 +55,8 @@ __all__ = [
     "feature_maps_figure",
     "funnel_figure",
     "grids_figure",
+    "images_figure",
+    "learning_curve_chart",
     "output_size_chart",
     "padding_modes_figure",
     "pooling_photo_figure",

@@ -64,10 +64,10 @@ def _png(image: np.ndarray, cmap: str = "gray", symmetric: bool = False) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _panels(panels: Sequence[tuple[str, str, str]], caption: str) -> str:
-    """(label, data URL, alt) panels in a row that wraps on narrow screens."""
+def _panels(panels: Sequence[tuple[str, str, str]], caption: str, size: int = 160) -> str:
+    """(label, data URL, alt) panels in a row that wraps on narrow screens, each ``size`` px square."""
     items = "".join(
-        f'<figure class="cnnqa-panel"><img src="{url}" alt="{html.escape(alt)}" width="160" height="160">'
+        f'<figure class="cnnqa-panel"><img src="{url}" alt="{html.escape(alt)}" width="{size}" height="{size}">'
         f"<figcaption>{html.escape(label)}</figcaption></figure>"
         for label, url, alt in panels
     )
@@ -206,4 +206,47 @@ def conv_matrix_figure(size: int, kernel_size: int, caption: str) -> str:
     ax.set_title(f"{kernel_size}×{kernel_size} convolution on a {size}×{size} input as a "
                  f"{matrix.shape[0]}×{matrix.shape[1]} matrix (label uv = weight w[u, v])", color="0.5", fontsize=10)
     ax.tick_params(colors="0.5")
+    return figure_html(_svg_of(fig), caption)
+
+
+def images_figure(images: Sequence[np.ndarray], labels: Sequence[str], caption: str, symmetric: bool = False,
+                  size: int = 72) -> str:
+    """Small 2-D arrays side by side (digits, learned kernels, feature maps), each with its label.
+
+    ``symmetric`` draws signed values in red (positive) and blue (negative) around a white zero;
+    otherwise grey levels from the smallest value (black) to the largest (white).
+
+    >>> images_figure([np.eye(3), -np.eye(3)], ["a", "b"], "see", symmetric=True).count("<img")
+    2
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"labels: got {len(labels)} labels for {len(images)} images")
+    cmap = "RdBu_r" if symmetric else "gray"
+    panels = [(label, _png(np.asarray(image, dtype=float), cmap, symmetric), label)
+              for image, label in zip(images, labels)]
+    return _panels(panels, caption, size)
+
+
+def learning_curve_chart(losses: Sequence[float], accuracies: Sequence[float], caption: str) -> str:
+    """Training loss (left axis) and test accuracy (right axis) after each epoch.
+
+    >>> "test accuracy" in learning_curve_chart([2.0, 1.0], [0.5, 0.9], "see")
+    True
+    """
+    if len(losses) != len(accuracies):
+        raise ValueError(f"accuracies: got {len(accuracies)} values for {len(losses)} losses")
+    plt = _pyplot("learning-curve")
+    epochs = list(range(1, len(losses) + 1))
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(epochs, losses, "o-", color="#1e88e5", markersize=4, label="training loss")
+    ax.set_xlabel("epoch", color="#808080")
+    ax.set_ylabel("training loss", color="#1e88e5")
+    right = ax.twinx()
+    right.plot(epochs, [100 * a for a in accuracies], "s-", color="#fb8c00", markersize=4, label="test accuracy")
+    right.set_ylabel("test accuracy (%)", color="#fb8c00")
+    for axis in (ax, right):
+        axis.tick_params(colors="#808080")
+        for spine in axis.spines.values():
+            spine.set_color("#808080")
+    ax.grid(alpha=0.3)
     return figure_html(_svg_of(fig), caption)
