@@ -23,9 +23,9 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # idle BLAS threads must 
 
 # Like for like: torch's oneDNN uses AVX-512 wherever the CPU has it, whatever OPENBLAS_CORETYPE
 # says. An environment that pins OpenBLAS to AVX2 kernels (these machines export
-# OPENBLAS_CORETYPE=Haswell) roughly halves NumPy's float32 GEMM on an AVX-512 CPU (139 against 255
-# GFLOP/s on one Zen 5 thread, in the run that performance.md records) and would compare AVX2 with AVX-512. So where the CPU has the
-# AVX-512 subsets of OpenBLAS's "SkylakeX" kernels, use them; the header prints what the
+# OPENBLAS_CORETYPE=Haswell) roughly halves NumPy's float32 GEMM on an AVX-512 CPU (139 against
+# 255 GFLOP/s on one Zen 5 thread, in the run that performance.md records) and would compare AVX2
+# with AVX-512. So where the CPU has the AVX-512 subsets of OpenBLAS's "SkylakeX" kernels, use them; the header prints what the
 # environment asked for and what ran. --keep-blas-coretype measures under the environment's choice.
 _SKYLAKEX_FLAGS = {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}
 
