@@ -448,7 +448,8 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
        \frac{\partial L}{\partial y_{n,c,i,j}} $$
 
     A window lying wholly in the padding depends on no input: its gradient is dropped. (torch
-    2.13's own backward writes outside its buffer there.) The forward pass is recomputed.
+    2.13's own backward sends it to an index past the plane: into the next channel's gradient,
+    or past the end of the buffer.) The forward pass is recomputed.
 
     Examples
     --------
