@@ -18,15 +18,15 @@ import math
 import statistics
 import sys
 
-import bench_ops  # noqa: F401 - first: it picks OpenBLAS's kernels before NumPy is imported
-from bench_ops import BATCH, CASES, compare, timed
+# bench_ops first: importing it picks OpenBLAS's kernels, which must happen before NumPy's import.
+from bench_ops import BATCH, CASES, compare, geometric_mean, timed
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
 
-from cnnqa import _numpy_fast, numpy_ops, shapes  # noqa: E402
+from cnnqa import _numpy_fast, numpy_ops
 
 CONV_TARGET, FLOOR_TARGET, POOL_TARGET = 1.5, 1.3, 1.0
 
@@ -103,12 +103,11 @@ def main() -> int:
                       f"{t_np / t_floor:7.2f}")
                 if kwargs.get("groups", 1) == 1:
                     dense.append(ratio), floors.append(t_np / t_floor)
-            gmean = lambda r: math.exp(statistics.fmean(map(math.log, r)))  # noqa: E731
             if dtype == np.float32:
-                conv_ok = gmean(dense) <= CONV_TARGET or gmean(floors) <= FLOOR_TARGET
+                conv_ok = geometric_mean(dense) <= CONV_TARGET or geometric_mean(floors) <= FLOOR_TARGET
                 pool_ok = max(pools) <= POOL_TARGET
-                print(f"{'PASS' if conv_ok else 'FAIL'}: dense conv backward, geometric mean {gmean(dense):.2f}x torch "
-                      f"(target {CONV_TARGET}) or {gmean(floors):.2f}x NumPy's GEMM floor (target {FLOOR_TARGET})")
+                print(f"{'PASS' if conv_ok else 'FAIL'}: dense conv backward, geometric mean {geometric_mean(dense):.2f}x torch "
+                      f"(target {CONV_TARGET}) or {geometric_mean(floors):.2f}x NumPy's GEMM floor (target {FLOOR_TARGET})")
                 print(f"{'PASS' if pool_ok else 'FAIL'}: pooling forward+backward, worst {max(pools):.2f}x torch "
                       f"(target {POOL_TARGET})")
                 ok = ok and conv_ok and pool_ok

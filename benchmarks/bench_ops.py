@@ -74,6 +74,10 @@ def conv_flops(input_chw, weight_shape, kwargs) -> float:
     return 2.0 * BATCH * macs
 
 
+def geometric_mean(ratios) -> float:
+    return math.exp(statistics.fmean(map(math.log, ratios)))
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -132,7 +136,7 @@ def run_table(threads: int, dtype, rounds: int) -> dict[str, float]:
             ratios["conv" if weight_shape else "pool"].append(ratio)
     with threadpool_limits(threads, user_api="blas"):
         peak = matmul_peak(dtype)
-    means = {kind: math.exp(statistics.fmean(map(math.log, r))) for kind, r in ratios.items()}
+    means = {kind: geometric_mean(r) for kind, r in ratios.items()}
     print(f"geometric mean ratio: conv {means['conv']:.2f}, pool {means['pool']:.2f}; "
           f"NumPy matmul peak (2048^3): {peak:.1f} GFLOP/s")
     return means

@@ -161,6 +161,16 @@ def taps_inside(o: int, size: int, kernel: int, stride: int, padding: int, dilat
     return [t for t in taps if 0 <= t < size]
 
 
+def windows_with_input(cfg: PoolConfig, input_hw) -> list[list[bool]]:
+    """(Ho, Wo): True where a pooling window has a tap inside the input, False where it lies
+    wholly in the padding (possible with dilation) and reads nothing."""
+    rows, cols = (
+        [bool(taps_inside(o, size, k, s, p, d)) for o in range(out)]
+        for out, size, k, s, p, d in zip(cfg.out_hw, input_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
+    )
+    return [[r and c for c in cols] for r in rows]
+
+
 def forward_shape(cfg, input_shape, channels: int) -> tuple[int, ...]:
     """The shape of a forward op's output, ``(N, channels, H', W')`` or unbatched: what its gradient has."""
     return (input_shape[0], channels, *cfg.out_hw) if cfg.batched else (channels, *cfg.out_hw)

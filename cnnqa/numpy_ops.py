@@ -321,14 +321,14 @@ def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    cfg, go, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
+    cfg, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
     (top, bottom), (left, right) = cfg.pads
     padded_hw = (size[-2] + top + bottom, size[-1] + left + right)
     # output_padding fills the rows and columns past the last window: no output reads them
     leftover = tuple(p - (s * (o - 1) + shapes.effective_kernel_size(k, d))
                      for p, s, o, k, d in zip(padded_hw, cfg.stride, cfg.out_hw, cfg.kernel, cfg.dilation))
     grad = _numpy_fast.conv_transpose2d(
-        _batch(go, cfg.batched), weight,
+        _batch(grad_output, cfg.batched), weight,
         _config.ConvConfig(cfg.batched, cfg.kernel, cfg.stride, cfg.dilation, cfg.pads, cfg.groups,
                            size[-3], tuple(size[-2:]), output_padding=leftover),
     )
@@ -340,7 +340,7 @@ def _conv_input_call(input_size, weight, grad_output, stride, padding, dilation,
     _float_array("weight", weight)
     cfg = _conv_backward_config(size, weight.shape, grad_output, weight.dtype, stride, padding, dilation, groups,
                                 "input_size")
-    return cfg, grad_output, size
+    return cfg, size
 
 
 def conv2d_input_reference(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
@@ -351,8 +351,8 @@ def conv2d_input_reference(input_size, weight, grad_output, stride=1, padding=0,
     >>> conv2d_input_reference((1, 3, 3), np.ones((1, 1, 2, 2)), np.ones((1, 2, 2)))[0, 1]
     array([2., 4., 2.])
     """
-    cfg, go, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
-    go = _batch(go, cfg.batched)
+    cfg, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
+    go = _batch(grad_output, cfg.batched)
     (top, bottom), (left, right) = cfg.pads
     (sh, sw), (dh, dw), (kh, kw) = cfg.stride, cfg.dilation, cfg.kernel
     span_h, span_w = shapes.effective_kernel_size(kh, dh), shapes.effective_kernel_size(kw, dw)
@@ -428,15 +428,6 @@ def _pool_backward_call(grad_output, input, cfg):
     return _batch(grad_output, cfg.batched)
 
 
-def _windows_with_input(cfg, input_hw) -> np.ndarray:
-    """(Ho, Wo) mask: True where the window has at least one tap inside the input."""
-    rows, cols = (
-        [bool(_config.taps_inside(o, size, k, s, p, d)) for o in range(out)]
-        for out, size, k, s, p, d in zip(cfg.out_hw, input_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
-    )
-    return np.outer(rows, cols)
-
-
 def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     r"""Gradient of :func:`max_pool2d` with respect to its input, as autograd gives it.
 
@@ -464,7 +455,7 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
     _, indices = max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
     indices, x = _batch(indices, cfg.batched), _batch(input, cfg.batched)
     n, c, height, width = x.shape
-    keep = np.broadcast_to(_windows_with_input(cfg, (height, width)), go.shape)
+    keep = np.broadcast_to(np.array(_config.windows_with_input(cfg, (height, width))), go.shape)
     planes = np.arange(n * c).reshape(n, c, 1, 1) * (height * width)  # each (n, c) plane's offset
     grad = np.bincount((indices + planes)[keep], weights=go[keep], minlength=n * c * height * width)
     return _unbatch(grad.astype(input.dtype).reshape(x.shape), cfg.batched)
@@ -484,9 +475,9 @@ def max_pool2d_backward_reference(grad_output, input, kernel_size, stride=None, 
     _, indices = max_pool2d_reference(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
     indices, x = _batch(indices, cfg.batched), _batch(input, cfg.batched)
     grad = np.zeros((*x.shape[:2], x.shape[2] * x.shape[3]), input.dtype)
-    keep = _windows_with_input(cfg, x.shape[-2:])
+    keep = _config.windows_with_input(cfg, x.shape[-2:])
     for n, c, i, j in np.ndindex(*go.shape):
-        if keep[i, j]:
+        if keep[i][j]:
             grad[n, c, indices[n, c, i, j]] += go[n, c, i, j]
     return _unbatch(grad.reshape(x.shape), cfg.batched)
 

@@ -254,11 +254,7 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
     _, indices = max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
     indices = _batch(indices, cfg.batched)
     n, c, height, width = go.shape[0], go.shape[1], *input.shape[-2:]
-    rows, cols = (
-        torch.tensor([bool(_config.taps_inside(o, size, k, s, p, d)) for o in range(out)])
-        for out, size, k, s, p, d in zip(cfg.out_hw, (height, width), cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
-    )
-    keep = (rows[:, None] & cols[None, :]).expand_as(go)  # windows with an input tap
+    keep = torch.tensor(_config.windows_with_input(cfg, (height, width))).expand_as(go)  # windows with an input tap
     planes = torch.arange(n * c).reshape(n, c, 1, 1) * (height * width)
     grad = torch.zeros(n * c * height * width, dtype=input.dtype).index_add_(0, (indices + planes)[keep], go[keep])
     grad = grad.reshape(n, c, height, width)
