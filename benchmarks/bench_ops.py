@@ -62,6 +62,8 @@ CASES = [
     ("avg_pool 2x2 256ch 28x28", "avg_pool2d", (256, 28, 28), None, dict(kernel_size=2)),
 ]
 TARGETS = {np.float32: 1.5, np.float64: 1.0}  # conv geometric-mean ratio; pools: 1.0
+FLOOR_TARGET = 1.15  # float32 dense convs over NumPy's own im2col GEMM, geometric mean
+DEPTHWISE_TARGET = 3.0  # float32 depthwise conv against torch
 
 
 def conv_flops(input_chw, weight_shape, kwargs) -> float:
@@ -84,18 +86,40 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def interleave(fns, rounds: int) -> list[list[float]]:
+    """Per-round times of each function, run in turn (the order rotating), after two warm-ups."""
+    for _ in range(2):
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
+    for r in range(rounds):
+        for k in range(len(fns)):
+            k = (k + r) % len(fns)
+            times[k].append(timed(fns[k]))
+    return times
+
+
 def compare(numpy_fn, torch_fn, rounds: int) -> tuple[float, float, float]:
     """Interleave the two (alternating who goes first); medians of times and of ratios."""
-    for _ in range(2):
-        numpy_fn(), torch_fn()
-    t_np, t_torch, ratios = [], [], []
-    for r in range(rounds):
-        if r % 2:
-            b, a = timed(torch_fn), timed(numpy_fn)
-        else:
-            a, b = timed(numpy_fn), timed(torch_fn)
-        t_np.append(a), t_torch.append(b), ratios.append(a / b)
-    return statistics.median(t_np), statistics.median(t_torch), statistics.median(ratios)
+    t_np, t_torch = interleave([numpy_fn, torch_fn], rounds)
+    return statistics.median(t_np), statistics.median(t_torch), median_ratio(t_np, t_torch)
+
+
+def median_ratio(times, base) -> float:
+    """Median over rounds of the ratio of two interleaved runs' times."""
+    return statistics.median(a / b for a, b in zip(times, base))
+
+
+def gemm_floor(input_chw, weight_shape, kwargs, dtype):
+    """NumPy's own floor for a dense conv: the one matmul ``(N*H'*W', C*F*F) @ (C*F*F, K)`` of im2col."""
+    out_hw = [
+        shapes.conv_output_size(size, k, kwargs.get("stride", 1), kwargs.get("padding", 0))
+        for size, k in zip(input_chw[1:], weight_shape[2:])
+    ]
+    rng = np.random.default_rng(1)
+    cols = rng.standard_normal((BATCH * out_hw[0] * out_hw[1], int(np.prod(weight_shape[1:])))).astype(dtype)
+    weights = rng.standard_normal((cols.shape[1], weight_shape[0])).astype(dtype)
+    return lambda: cols @ weights
 
 
 def matmul_peak(dtype, rounds: int = 5) -> float:
@@ -119,26 +143,37 @@ def case_functions(op, input_chw, weight_shape, kwargs, dtype):
 def run_table(threads: int, dtype, rounds: int) -> dict[str, float]:
     """Print one table; return the geometric-mean ratios of convs and pools."""
     print(f"\n{threads} thread(s), {np.dtype(dtype).name}, batch {BATCH}: median of {rounds} interleaved rounds")
-    print(f"{'case':34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6} {'np GF/s':>8} {'pt GF/s':>8}")
-    ratios = {"conv": [], "pool": []}
+    print(f"{'case':34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6} {'np GF/s':>8} {'pt GF/s':>8} {'/GEMM':>6}")
+    ratios = {"conv": [], "pool": [], "floor": [], "depthwise": []}
     # NumPy's threads: one BLAS thread per Python worker, the batch split between the workers
     _numpy_fast.NUM_WORKERS = threads
     with threadpool_limits(1, user_api="blas"):
         torch.set_num_threads(threads)
         for name, op, input_chw, weight_shape, kwargs in CASES:
             np_fn, torch_fn = case_functions(op, input_chw, weight_shape, kwargs, dtype)
-            t_np, t_torch, ratio = compare(np_fn, torch_fn, rounds)
+            dense = weight_shape is not None and kwargs.get("groups", 1) == 1
+            # dense convs run beside their GEMM floor too, under the BLAS threads the conv uses
+            fns = [np_fn, torch_fn, gemm_floor(input_chw, weight_shape, kwargs, dtype)] if dense else [np_fn, torch_fn]
+            times = interleave(fns, rounds)
+            t_np, t_torch, ratio = statistics.median(times[0]), statistics.median(times[1]), median_ratio(*times[:2])
             rates = ""
             if weight_shape is not None:
                 flops = conv_flops(input_chw, weight_shape, kwargs)
                 rates = f" {flops / t_np / 1e9:8.1f} {flops / t_torch / 1e9:8.1f}"
+                ratios["conv"].append(ratio)
+                if not dense:
+                    ratios["depthwise"].append(ratio)
+            else:
+                ratios["pool"].append(ratio)
+            if dense:
+                ratios["floor"].append(median_ratio(times[0], times[2]))
+                rates += f" {ratios['floor'][-1]:6.2f}"
             print(f"{name:34} {t_np * 1e3:9.2f} {t_torch * 1e3:9.2f} {ratio:6.2f}{rates}")
-            ratios["conv" if weight_shape else "pool"].append(ratio)
     with threadpool_limits(threads, user_api="blas"):
         peak = matmul_peak(dtype)
     means = {kind: geometric_mean(r) for kind, r in ratios.items()}
-    print(f"geometric mean ratio: conv {means['conv']:.2f}, pool {means['pool']:.2f}; "
-          f"NumPy matmul peak (2048^3): {peak:.1f} GFLOP/s")
+    print(f"geometric mean ratio: conv {means['conv']:.2f}, pool {means['pool']:.2f}; dense conv over NumPy's GEMM "
+          f"floor {means['floor']:.2f}; NumPy matmul peak (2048^3): {peak:.1f} GFLOP/s")
     return means
 
 
@@ -183,6 +218,11 @@ def main() -> int:
                                  means["conv"] <= TARGETS[dtype]))
                 verdicts.append((f"{name} pooling geometric-mean ratio {means['pool']:.2f} <= 1.0",
                                  means["pool"] <= 1.0))
+                if dtype == np.float32:
+                    verdicts.append((f"float32 dense conv over NumPy's GEMM floor, geometric mean {means['floor']:.2f} "
+                                     f"<= {FLOOR_TARGET}", means["floor"] <= FLOOR_TARGET))
+                    verdicts.append((f"float32 depthwise conv ratio {means['depthwise']:.2f} <= {DEPTHWISE_TARGET}",
+                                     means["depthwise"] <= DEPTHWISE_TARGET))
     verdicts.append(("fast conv scratch within the 256 MiB working set", memory_check()))
     print("\ntargets (1 thread):")
     for text, ok in verdicts:

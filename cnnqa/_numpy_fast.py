@@ -1,14 +1,20 @@
 """Tuned NumPy kernels behind :mod:`cnnqa.numpy_ops` (inputs already validated and batched).
 
-The dense convolution lays the padded images side by side in a channel-major buffer. A 1x1
-conv is then one batched matmul. At stride 1 with many channels (``C * kw >= 128``) each kernel
-row is one GEMM over contiguous slices, and only ``kw`` shifted copies of the input are made, not
-a full im2col matrix. Other dense convs (strided ones, and few-channel ones such as a 7x7 stem)
-copy every tap into one matrix as large as a textbook im2col (each tap a contiguous slice of a
-per-stride-phase buffer) and run one GEMM. The batch is processed in chunks of whole images,
-aiming to keep each chunk's scratch under :data:`CHUNK_BYTES` and at most
+Convs read the zero-padded input without making a padded copy: :func:`gather` copies what a
+kernel needs out of the unpadded input and writes zeros where the padding would be. A dense conv
+copies the input's rows once per kernel column (:func:`_shifted_rows`); the window of every output
+pixel of a row is then one matrix with a single leading dimension, and all rows are one batched
+matmul by the flattened weights (:func:`_conv_rows`), with no im2col matrix. Rows at least
+:data:`WIDE_ROW` wide are done image by image and written straight into the output; narrower ones
+lie side by side across images. A 1x1 conv is one batched matmul; a conv dilated in height takes
+an im2col over stride phases (:func:`_conv_phases`). The batch is processed in chunks of whole
+images, aiming to keep each chunk's scratch under :data:`CHUNK_BYTES` and at most
 :data:`WORKSPACE_BYTES`; a single image that needs more forms a chunk alone, and with
 :data:`NUM_WORKERS` = 2 two chunks are live at once.
+
+The backward passes reuse the same layouts: a conv's weight gradient is one GEMM per kernel row
+against the shifted rows, its input gradient at stride 1 the forward conv of the output gradient
+with the flipped kernel, and at larger strides the adjoint of the weight gradient's layout.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 #: Upper bound, in bytes, on the scratch buffers one dense conv chunk may allocate.
 WORKSPACE_BYTES = 256 * 2**20
@@ -45,13 +52,17 @@ def tap(x: np.ndarray, offset: tuple[int, int], stride, out_hw) -> np.ndarray:
     return x[..., i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
 
 
-def chunks(n: int, per_item_bytes: int, target: int = CHUNK_BYTES):
-    """Slices of ``range(n)`` whose scratch stays under ``target`` and :data:`WORKSPACE_BYTES`.
+def chunks(n: int, per_item_bytes: int, target: int = CHUNK_BYTES, at_least: int = 1):
+    """Slices of ``range(n)`` of near-equal size whose scratch stays under ``target`` and :data:`WORKSPACE_BYTES`.
 
-    A single item always forms a chunk, whatever its size.
+    A chunk holds at least ``at_least`` items if :data:`WORKSPACE_BYTES` allows, and always one,
+    whatever its size.
     """
-    step = max(1, min(target, WORKSPACE_BYTES) // max(1, per_item_bytes))
-    return [slice(start, min(n, start + step)) for start in range(0, n, step)]
+    per_item_bytes = max(1, per_item_bytes)
+    step = max(1, min(max(at_least, target // per_item_bytes), WORKSPACE_BYTES // per_item_bytes))
+    count = -(-n // step)
+    bounds = [n * k // count for k in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
 def run_chunks(work, parts) -> None:
@@ -62,6 +73,57 @@ def run_chunks(work, parts) -> None:
         return
     with ThreadPoolExecutor(NUM_WORKERS) as pool:
         list(pool.map(work, parts))
+
+
+def _inside(start: int, step: int, count: int, size: int) -> tuple[int, int]:
+    """``(lo, hi)``: the ``k`` in ``range(count)`` with ``0 <= start + k * step < size`` are ``range(lo, hi)``."""
+    lo = min(count, max(0, -(start // step)))  # ceil(-start / step)
+    return lo, max(lo, min(count, (size - 1 - start) // step + 1))
+
+
+def gather(dst: np.ndarray, x: np.ndarray, rows, cols) -> None:
+    """``dst[n, q, c, p] = x[n, c, r0 + q rs, c0 + p cs]`` for ``rows = (r0, rs)``, ``cols = (c0, cs)``.
+
+    Positions outside ``x`` (the padding) read zero, so no padded copy of ``x`` is made.
+    """
+    (r0, rs), (c0, cs) = rows, cols
+    (qlo, qhi), (plo, phi) = _inside(r0, rs, dst.shape[1], x.shape[2]), _inside(c0, cs, dst.shape[3], x.shape[3])
+    dst[:, :qlo] = 0
+    dst[:, qhi:] = 0
+    dst[:, qlo:qhi, :, :plo] = 0
+    dst[:, qlo:qhi, :, phi:] = 0
+    if qlo < qhi and plo < phi:
+        src = x[:, :, r0 + qlo * rs : r0 + (qhi - 1) * rs + 1 : rs, c0 + plo * cs : c0 + (phi - 1) * cs + 1 : cs]
+        dst[:, qlo:qhi, :, plo:phi] = src.transpose(0, 2, 1, 3)
+
+
+def scatter_add(grad: np.ndarray, src: np.ndarray, rows, cols) -> None:
+    """The adjoint of :func:`gather`: ``grad[n, c, r0 + q rs, c0 + p cs] += src[n, q, c, p]`` inside ``grad``."""
+    (r0, rs), (c0, cs) = rows, cols
+    (qlo, qhi), (plo, phi) = _inside(r0, rs, src.shape[1], grad.shape[2]), _inside(c0, cs, src.shape[3], grad.shape[3])
+    if qlo < qhi and plo < phi:
+        dst = grad[:, :, r0 + qlo * rs : r0 + (qhi - 1) * rs + 1 : rs, c0 + plo * cs : c0 + (phi - 1) * cs + 1 : cs]
+        dst += src[:, qlo:qhi, :, plo:phi].transpose(0, 2, 1, 3)
+
+
+def origin(pads) -> tuple[int, int]:
+    """Where a conv's padded input starts, in the input's own coordinates: ``(-top, -left)``."""
+    (top, _), (left, _) = pads
+    return -top, -left
+
+
+def window(x: np.ndarray, origin, hw) -> np.ndarray:
+    """The ``(N, C, *hw)`` zero-padded window of ``x`` whose first pixel is ``x[..., r0, c0]``, ``origin = (r0, c0)``."""
+    if origin == (0, 0) and tuple(hw) == x.shape[2:]:
+        return x
+    out = np.empty((*x.shape[:2], *hw), x.dtype)
+    gather(out.transpose(0, 2, 1, 3), x, (origin[0], 1), (origin[1], 1))
+    return out
+
+
+def read_extent(stride, dilation, kernel, out_hw) -> tuple[int, int]:
+    """Rows and columns of the padded input that a conv's windows span: ``S (H' - 1) + D (F - 1) + 1``."""
+    return tuple(s * (o - 1) + d * (k - 1) + 1 for s, d, k, o in zip(stride, dilation, kernel, out_hw))
 
 
 def _phase_buffers(xp: np.ndarray, stride, tail: int) -> np.ndarray:
@@ -98,52 +160,85 @@ def _conv_phases(xp: np.ndarray, weight: np.ndarray, stride, dilation, out_hw) -
     return out.reshape(o, ho, n, wq)[..., :wo].transpose(2, 0, 1, 3)  # (N, O, Ho, Wo)
 
 
-def _conv_rows(xp: np.ndarray, weight: np.ndarray, dilation, out_hw) -> np.ndarray:
-    """Stride-1 dense conv: stack only the kw horizontal shifts, then one GEMM per kernel row."""
-    n, c, hp, wp = xp.shape
-    o, _, kh, kw = weight.shape
-    (dh, dw), (ho, wo) = dilation, out_hw
-    phase = _phase_buffers(xp, (1, 1), tail=(kw - 1) * dw)[0, 0]  # (C, Hp*N*Wp + tail)
-    rows_len, m = hp * n * wp, ho * n * wp
-    shifted = np.empty((kw, c, rows_len), xp.dtype)
+#: Output rows at least this wide are one GEMM each, image by image, written straight into the
+#: output; narrower rows lie side by side across the chunk's images, so that each GEMM is wide
+#: enough for BLAS to run near its peak (measured: 28-wide rows alone take 1.6x, 14-wide 3x the time).
+WIDE_ROW = 48
+#: The width a GEMM of narrow rows is given at least, by putting enough images in a chunk
+#: (measured on 3x3 convs: 56 columns take 1.2-2.4x the time per image of 112).
+GEMM_COLUMNS = 112
+
+
+def _shifted_rows(x: np.ndarray, kw: int, origin, stride_w: int, dilation_w: int, hw) -> tuple[np.ndarray, np.ndarray]:
+    """The input's rows shifted once per kernel column: ``rows[n, h, j, c, p] = x~[n, c, h, D_w j + S_w p]``.
+
+    Returns the buffer and its ``(N, Hp, kw, C, Wo)`` view: the buffer is ``(N, Hp, kw, C, Wo)`` for
+    wide rows and ``(Hp, kw, C, N, Wo)`` otherwise. Either way the ``kh * kw * C`` values of one
+    output pixel's window, for every pixel of a row, form a matrix with one leading dimension.
+    """
+    n, c = x.shape[:2]
+    hp, wo = hw
+    wide = wo >= WIDE_ROW
+    buf = np.empty((n, hp, kw, c, wo) if wide else (hp, kw, c, n, wo), x.dtype)
+    rows = buf if wide else buf.transpose(3, 0, 1, 2, 4)
     for j in range(kw):
-        shifted[j] = phase[:, j * dw : j * dw + rows_len]
-    out = np.empty((o, m), xp.dtype)
-    partial = np.empty((o, m), xp.dtype)
-    for i in range(kh):
-        w_row = weight[:, :, i].transpose(0, 2, 1).reshape(o, kw * c)  # (O, kw*C)
-        rows = shifted[:, :, i * dh * n * wp : i * dh * n * wp + m].reshape(kw * c, m)
-        np.matmul(w_row, rows, out=partial if i else out)
-        if i:
-            out += partial
-    return out.reshape(o, ho, n, wp)[..., :wo].transpose(2, 0, 1, 3)  # (N, O, Ho, Wo)
+        gather(rows[:, :, j], x, (origin[0], 1), (origin[1] + j * dilation_w, stride_w))
+    return buf, rows
 
 
-def _conv_1x1(xp: np.ndarray, weight: np.ndarray, stride, out_hw) -> np.ndarray:
-    """1x1 conv as one batched matmul: (O, C) @ (N, C, Ho*Wo)."""
+def _conv_rows(x: np.ndarray, flat: np.ndarray, kernel, origin, stride, dilation_w: int, out: np.ndarray) -> None:
+    """Undilated-in-height dense conv into ``out`` (N, O, Ho, Wo): one GEMM per output row.
+
+    After :func:`_shifted_rows`, the window of output row ``i`` is rows ``S_h i .. S_h i + kh - 1``
+    of the buffer, a ``(kh * kw * C, Wo)`` matrix (``(kh * kw * C, N * Wo)`` for narrow rows) at a
+    fixed step from the next one: a strided view, so all rows are one batched matmul by
+    ``flat`` (O, kh*kw*C) with no im2col copy.
+    """
+    n, o, ho, wo = out.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    buf, _ = _shifted_rows(x, kw, origin, sw, dilation_w, (sh * (ho - 1) + kh, wo))
+    k, item = flat.shape[1], buf.itemsize
+    if wo >= WIDE_ROW:  # (N, Ho, K, Wo) windows; out viewed as (N, Ho, O, Wo)
+        windows = as_strided(buf, (n, ho, k, wo), (buf.strides[0], sh * buf.strides[1], wo * item, item), writeable=False)
+        np.matmul(flat, windows, out=out.transpose(0, 2, 1, 3))
+    else:  # (Ho, K, N*Wo) windows
+        windows = as_strided(buf, (ho, k, n * wo), (sh * buf.strides[0], n * wo * item, item), writeable=False)
+        out[...] = np.matmul(flat, windows).reshape(ho, o, n, wo).transpose(2, 1, 0, 3)
+
+
+def _conv_1x1(xp: np.ndarray, weight: np.ndarray, stride, out: np.ndarray) -> None:
+    """1x1 conv into ``out`` (N, O, Ho, Wo) as one batched matmul: (O, C) @ (N, C, Ho*Wo)."""
     n, c = xp.shape[:2]
-    pixels = tap(xp, (0, 0), stride, out_hw).reshape(n, c, -1)  # (N, C, Ho*Wo)
-    return np.matmul(weight.reshape(weight.shape[0], c), pixels).reshape(n, -1, *out_hw)
+    pixels = tap(xp, (0, 0), stride, out.shape[2:]).reshape(n, c, -1)  # (N, C, Ho*Wo)
+    np.matmul(weight.reshape(weight.shape[0], c), pixels, out=out.reshape(n, out.shape[1], -1))
 
 
-def conv_dense(xp: np.ndarray, weight: np.ndarray, stride, dilation, out_hw) -> np.ndarray:
-    """Dense (groups=1) conv of a padded batch, in chunks bounded by :data:`WORKSPACE_BYTES`."""
-    n, c, hp, wp = xp.shape
+def conv_dense(x: np.ndarray, weight: np.ndarray, origin, stride, dilation, out_hw) -> np.ndarray:
+    """Dense (groups=1) conv reading ``x`` from ``origin`` (see :func:`window`), in chunks of whole images.
+
+    1x1 kernels are a batched matmul, kernels undilated in height :func:`_conv_rows`, the rest
+    (dilated in height) one im2col GEMM over stride phases.
+    """
+    n, c = x.shape[:2]
     o, _, kh, kw = weight.shape
-    row_wise = stride == (1, 1) and c * kw >= 128
-    stacked = kw * hp if row_wise else kh * kw * out_hw[0]
-    per_image = xp.itemsize * wp * (2 * c * hp + c * stacked + 2 * o * out_hw[0])
-    out = np.empty((n, o, *out_hw), xp.dtype)
+    (ho, wo), (hp, wp) = out_hw, read_extent(stride, dilation, (kh, kw), out_hw)
+    rows = (kh, kw) != (1, 1) and dilation[0] == 1
+    # scratch: the shifted rows, or the window, its phases and the im2col matrix; and the output
+    scratch = c * hp * kw * wo if rows else c * (2 * hp * wp + kh * kw * ho * wp)
+    per_image = x.itemsize * (scratch + 2 * o * ho * wo)
+    flat = np.ascontiguousarray(weight.transpose(0, 2, 3, 1).reshape(o, kh * kw * c))  # (O, kh*kw*C)
+    out = np.empty((n, o, ho, wo), x.dtype)
 
     def work(part):
-        if (kh, kw) == (1, 1):
-            out[part] = _conv_1x1(xp[part], weight, stride, out_hw)
-        elif row_wise:
-            out[part] = _conv_rows(xp[part], weight, dilation, out_hw)
+        if rows:
+            _conv_rows(x[part], flat, (kh, kw), origin, stride, dilation[1], out[part])
+        elif (kh, kw) == (1, 1):
+            _conv_1x1(window(x[part], origin, (hp, wp)), weight, stride, out[part])
         else:
-            out[part] = _conv_phases(xp[part], weight, stride, dilation, out_hw)
+            out[part] = _conv_phases(window(x[part], origin, (hp, wp)), weight, stride, dilation, out_hw)
 
-    run_chunks(work, chunks(n, per_image))
+    narrow = rows and wo < WIDE_ROW
+    run_chunks(work, chunks(n, per_image, at_least=-(-GEMM_COLUMNS // wo) if narrow else 1))
     return out
 
 
@@ -210,17 +305,18 @@ def _depthwise_taps(image: np.ndarray, weight: np.ndarray, stride, dilation, out
     return acc.reshape(o, ho, wo)
 
 
-def conv2d(xp: np.ndarray, weight: np.ndarray, groups: int, stride, dilation, out_hw) -> np.ndarray:
-    """Conv of a padded (N, C, Hp, Wp) batch: depthwise, dense, or one dense conv per group."""
-    c = xp.shape[1]
+def conv2d(x: np.ndarray, weight: np.ndarray, groups: int, origin, stride, dilation, out_hw) -> np.ndarray:
+    """Conv of (N, C, H, W) read from ``origin`` (see :func:`window`): depthwise, dense, or one dense conv per group."""
+    c = x.shape[1]
     if groups == 1:
-        return conv_dense(xp, weight, stride, dilation, out_hw)
+        return conv_dense(x, weight, origin, stride, dilation, out_hw)
     if c == groups:
+        xp = window(x, origin, read_extent(stride, dilation, weight.shape[2:], out_hw))
         return conv_depthwise(xp, weight, stride, dilation, out_hw)
     cg, og = c // groups, weight.shape[0] // groups
     return np.concatenate(
         [
-            conv_dense(xp[:, g * cg : (g + 1) * cg], weight[g * og : (g + 1) * og], stride, dilation, out_hw)
+            conv_dense(x[:, g * cg : (g + 1) * cg], weight[g * og : (g + 1) * og], origin, stride, dilation, out_hw)
             for g in range(groups)
         ],
         axis=1,

@@ -68,11 +68,16 @@ def _with_bias(out: np.ndarray, bias) -> np.ndarray:
     return out
 
 
-def _conv_padded(input, weight, bias, stride, padding, dilation, groups, padding_mode):
-    """Shared front of both conv2d versions: validate, then batch and pad the input."""
+def _conv_config(input, weight, bias, stride, padding, dilation, groups, padding_mode):
+    """Shared front of both conv2d versions: validate the call."""
     _conv_arrays(input, weight, bias)
-    cfg = _config.conv2d(input.shape, weight.shape, None if bias is None else bias.shape,
-                         stride, padding, dilation, groups, padding_mode)
+    return _config.conv2d(input.shape, weight.shape, None if bias is None else bias.shape,
+                          stride, padding, dilation, groups, padding_mode)
+
+
+def _conv_padded(input, weight, bias, stride, padding, dilation, groups, padding_mode):
+    """Validate, then batch and pad the input."""
+    cfg = _conv_config(input, weight, bias, stride, padding, dilation, groups, padding_mode)
     return cfg, _numpy_fast.pad(_batch(input, cfg.batched), cfg.pads, cfg.padding_mode)
 
 
@@ -93,8 +98,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     array([[10., 18.],
            [42., 50.]])
     """
-    cfg, xp = _conv_padded(input, weight, bias, stride, padding, dilation, groups, padding_mode)
-    out = _numpy_fast.conv2d(xp, weight, cfg.groups, cfg.stride, cfg.dilation, cfg.out_hw)
+    cfg = _conv_config(input, weight, bias, stride, padding, dilation, groups, padding_mode)
+    x, origin = _batch(input, cfg.batched), _numpy_fast.origin(cfg.pads)
+    if cfg.padding_mode != "zeros":  # the fast path reads zeros outside the input; pad the others
+        x, origin = _numpy_fast.pad(x, cfg.pads, cfg.padding_mode), (0, 0)
+    out = _numpy_fast.conv2d(x, weight, cfg.groups, origin, cfg.stride, cfg.dilation, cfg.out_hw)
     return _unbatch(_with_bias(out, bias), cfg.batched)
 
 
