@@ -81,29 +81,36 @@ def _inside(start: int, step: int, count: int, size: int) -> tuple[int, int]:
     return lo, max(lo, min(count, (size - 1 - start) // step + 1))
 
 
-def gather(dst: np.ndarray, x: np.ndarray, rows, cols) -> None:
+def gather(dst: np.ndarray, x: np.ndarray, rows, cols, fill: float = 0.0) -> None:
     """``dst[n, q, c, p] = x[n, c, r0 + q rs, c0 + p cs]`` for ``rows = (r0, rs)``, ``cols = (c0, cs)``.
 
-    Positions outside ``x`` (the padding) read zero, so no padded copy of ``x`` is made.
+    Positions outside ``x`` (the padding) read ``fill``, so no padded copy of ``x`` is made.
     """
     (r0, rs), (c0, cs) = rows, cols
     (qlo, qhi), (plo, phi) = _inside(r0, rs, dst.shape[1], x.shape[2]), _inside(c0, cs, dst.shape[3], x.shape[3])
-    dst[:, :qlo] = 0
-    dst[:, qhi:] = 0
-    dst[:, qlo:qhi, :, :plo] = 0
-    dst[:, qlo:qhi, :, phi:] = 0
+    dst[:, :qlo] = fill
+    dst[:, qhi:] = fill
+    dst[:, qlo:qhi, :, :plo] = fill
+    dst[:, qlo:qhi, :, phi:] = fill
     if qlo < qhi and plo < phi:
         src = x[:, :, r0 + qlo * rs : r0 + (qhi - 1) * rs + 1 : rs, c0 + plo * cs : c0 + (phi - 1) * cs + 1 : cs]
         dst[:, qlo:qhi, :, plo:phi] = src.transpose(0, 2, 1, 3)
 
 
-def scatter_add(grad: np.ndarray, src: np.ndarray, rows, cols) -> None:
-    """The adjoint of :func:`gather`: ``grad[n, c, r0 + q rs, c0 + p cs] += src[n, q, c, p]`` inside ``grad``."""
+def scatter_add(grad: np.ndarray, src: np.ndarray, rows, cols, add: bool = True) -> None:
+    """The adjoint of :func:`gather`: ``grad[n, c, r0 + q rs, c0 + p cs] += src[n, q, c, p]`` inside ``grad``.
+
+    With ``add=False`` it assigns instead of adding.
+    """
     (r0, rs), (c0, cs) = rows, cols
     (qlo, qhi), (plo, phi) = _inside(r0, rs, src.shape[1], grad.shape[2]), _inside(c0, cs, src.shape[3], grad.shape[3])
     if qlo < qhi and plo < phi:
         dst = grad[:, :, r0 + qlo * rs : r0 + (qhi - 1) * rs + 1 : rs, c0 + plo * cs : c0 + (phi - 1) * cs + 1 : cs]
-        dst += src[:, qlo:qhi, :, plo:phi].transpose(0, 2, 1, 3)
+        values = src[:, qlo:qhi, :, plo:phi].transpose(0, 2, 1, 3)
+        if add:
+            dst += values
+        else:
+            dst[...] = values
 
 
 def origin(pads) -> tuple[int, int]:
@@ -368,6 +375,74 @@ def max_pool_with_indices(xp: np.ndarray, flat_index: np.ndarray, first_index: n
     return out, indices
 
 
+def _pool_planes(x: np.ndarray, cfg, fill: float):
+    """The padded input split into stride phases, each flat per plane: ``(sh, sw, N*C, L)``.
+
+    Returns the planes, and per kernel tap in row-major order its phase and offset: the tap's
+    value for every window is then ``planes[a, b, :, offset : offset + Ho * Wq]``, a contiguous run
+    per plane, laid out ``(Ho, Wq)`` with ``Wq - Wo`` unused columns at the end of each row. Strided
+    views are about 5x slower per element than such runs.
+    """
+    n, c = x.shape[:2]
+    (sh, sw), (dh, dw), (kh, kw), (ho, _) = cfg.stride, cfg.dilation, cfg.kernel, cfg.out_hw
+    hp, wp = read_extent(cfg.stride, cfg.dilation, cfg.kernel, cfg.out_hw)
+    hq, wq = -(-hp // sh), -(-wp // sw)
+    taps = [((u * dh % sh, v * dw % sw), (u * dh // sh) * wq + v * dw // sw) for u in range(kh) for v in range(kw)]
+    planes = np.empty((sh, sw, n * c, max(hq * wq, max(off for _, off in taps) + ho * wq)), x.dtype)
+    (top, _), (left, _) = cfg.pads
+    for a in range(sh):
+        for b in range(sw):
+            planes[a, b, :, hq * wq :] = fill
+            dst = planes[a, b, :, : hq * wq].reshape(n, c, hq, wq).transpose(0, 2, 1, 3)
+            gather(dst, x, (a - top, sh), (b - left, sw), fill)
+    return planes, taps, (hq, wq)
+
+
+def max_pool_grad(x: np.ndarray, grad_out: np.ndarray, cfg):
+    """Max pooling's input gradient, or None where a window's maximum is NaN or ``-inf``.
+
+    One pass per tap finds each window's first maximum (a strict ``>`` keeps the earliest tap, as
+    torch); one more sends the window's gradient to that tap. NaN and all ``-inf`` windows
+    follow rules of their own (the last NaN wins; an all-``-inf`` window's first tap inside the
+    input): for those the caller takes the index-tracking path.
+    """
+    planes, taps, (hq, wq) = _pool_planes(x, cfg, -np.inf)
+    (n, c, height, width), (ho, wo), m = x.shape, cfg.out_hw, cfg.out_hw[0] * wq
+    best = planes[taps[0][0]][:, taps[0][1] : taps[0][1] + m].copy()  # (N*C, Ho*Wq)
+    index = np.min_scalar_type(len(taps) - 1)
+    winner, later = np.zeros(best.shape, index), np.empty(best.shape, index)
+    mask = np.empty(best.shape, bool)
+    for t, (phase, offset) in enumerate(taps[1:], start=1):
+        view = planes[phase][:, offset : offset + m]
+        np.greater(view, best, out=mask)
+        np.maximum(best, view, out=best)
+        # winner = t where the tap is greater: t exceeds every earlier index, so a maximum does it
+        # without branches (a masked copy is several times slower on such random masks)
+        np.maximum(winner, np.multiply(mask, index.type(t), out=later), out=winner)
+    if not np.isfinite(best.reshape(n * c, ho, wq)[..., :wo].min()):
+        return None
+    go = np.zeros((n * c, ho, wq), x.dtype)
+    go[..., :wo] = grad_out.reshape(n * c, ho, wo)
+    go = go.reshape(n * c, m)
+    # best and the input's planes are no longer needed: reuse their memory (fresh pages cost faults)
+    share, grad_planes = best, planes
+    grad_planes.fill(0)
+    for t, (phase, offset) in enumerate(taps):
+        np.multiply(go, np.equal(winner, t, out=mask), out=share)
+        grad_planes[phase][:, offset : offset + m] += share
+    # each input pixel lies in one phase plane: assign, and zero the pixels no window reads
+    grad = np.empty(x.shape, x.dtype)
+    (top, _), (left, _) = cfg.pads
+    hp, wp = read_extent(cfg.stride, cfg.dilation, cfg.kernel, cfg.out_hw)
+    grad[:, :, max(0, hp - top) :] = 0
+    grad[..., max(0, wp - left) :] = 0
+    for a in range(cfg.stride[0]):
+        for b in range(cfg.stride[1]):
+            plane = grad_planes[a, b, :, : hq * wq].reshape(n, c, hq, wq).transpose(0, 2, 1, 3)
+            scatter_add(grad, plane, (a - top, cfg.stride[0]), (b - left, cfg.stride[1]), add=False)
+    return grad
+
+
 def window_sums(xp: np.ndarray, cfg) -> np.ndarray:
     """Separable window sums of a zero-padded batch (avg pooling numerator)."""
     (kh, kw), (sh, sw), (ho, wo) = cfg.kernel, cfg.stride, cfg.out_hw
@@ -380,17 +455,109 @@ def window_sums(xp: np.ndarray, cfg) -> np.ndarray:
     return out
 
 
-def conv_weight_grad(xp: np.ndarray, grad_out: np.ndarray, weight_size, cfg) -> np.ndarray:
-    """Weight gradient of a conv: per group and kernel tap, one GEMM of output gradient by input tap."""
+def _row_phases(kh: int, stride_h: int, dilation_h: int, out_h: int) -> tuple[dict, int]:
+    """Where each kernel row's window lies in the buffers of :func:`_phase_rows`.
+
+    Returns ``{a: [(i, q0), ...]}``: kernel row ``i`` reads rows ``q0 .. q0 + Ho - 1`` of stride
+    phase ``a`` (padded-input rows ``a, a + S_h, ...``), and the rows each phase needs.
+    """
+    phases = {}
+    for i in range(kh):
+        phases.setdefault(i * dilation_h % stride_h, []).append((i, i * dilation_h // stride_h))
+    return phases, max(q0 for rows in phases.values() for _, q0 in rows) + out_h
+
+
+def _phase_rows(x: np.ndarray, kw: int, origin, stride, dilation_w: int, phase: int, hw) -> np.ndarray:
+    """``(kw, C, Hq, N, Wo)``: ``[j, c, q, n, p] = x~[n, c, a + S_h q, D_w j + S_w p]`` for phase ``a``.
+
+    Kernel row ``i`` of phase ``a`` then sees ``[:, :, q0 : q0 + Ho]``, a ``(kw * C, Ho * N * Wo)``
+    matrix with one leading dimension: one GEMM per kernel row with the output gradient.
+    """
+    n, c = x.shape[:2]
+    buf = np.empty((kw, c, hw[0], n, hw[1]), x.dtype)
+    for j in range(kw):
+        gather(buf[j].transpose(2, 1, 0, 3), x, (origin[0] + phase, stride[0]), (origin[1] + j * dilation_w, stride[1]))
+    return buf
+
+
+def _dense_weight_grad(x: np.ndarray, grad_out: np.ndarray, kernel, origin, stride, dilation) -> np.ndarray:
+    """Weight gradient of a dense conv: per chunk and kernel row, (O, N*Ho*Wo) @ (N*Ho*Wo, kw*C)."""
+    (n, c), (_, o, ho, wo), (kh, kw) = x.shape[:2], grad_out.shape, kernel
+    phases, hq = _row_phases(kh, stride[0], dilation[0], ho)
+    grad = np.zeros((o, kh, kw * c), x.dtype)
+    per_image = x.itemsize * (len(phases) * kw * c * hq * wo + o * ho * wo)
+    for part in chunks(n, per_image):
+        gy = grad_out[part].transpose(1, 2, 0, 3).reshape(o, -1)  # (O, Ho*N*Wo), a copy
+        for a, rows in phases.items():
+            buf = _phase_rows(x[part], kw, origin, stride, dilation[1], a, (hq, wo))
+            for i, q0 in rows:
+                grad[:, i] += gy @ buf[:, :, q0 : q0 + ho].reshape(kw * c, -1).T
+    return grad.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()  # (O, C, kh, kw)
+
+
+def _dense_input_grad(grad_out: np.ndarray, weight: np.ndarray, input_hw, origin, stride, dilation) -> np.ndarray:
+    """Input gradient of a dense conv: the adjoint of :func:`_dense_weight_grad`'s layout.
+
+    Per kernel row, (kw*C, O) @ (O, N*Ho*Wo) adds into the phase buffers, which
+    :func:`scatter_add` then adds back onto the input's pixels.
+    """
+    (n, o, ho, wo), (_, c, kh, kw) = grad_out.shape, weight.shape
+    phases, hq = _row_phases(kh, stride[0], dilation[0], ho)
+    rows_t = weight.transpose(2, 3, 1, 0).reshape(kh, kw * c, o)  # per kernel row: (kw*C, O)
+    grad = np.zeros((n, c, *input_hw), grad_out.dtype)
+    per_image = grad_out.itemsize * (len(phases) * kw * c * hq * wo + 2 * o * ho * wo)
+    for part in chunks(n, per_image):
+        gy = grad_out[part].transpose(1, 2, 0, 3).reshape(o, -1)  # (O, Ho*N*Wo)
+        for a, rows in phases.items():
+            buf = np.zeros((kw, c, hq, part.stop - part.start, wo), grad_out.dtype)
+            for i, q0 in rows:
+                buf[:, :, q0 : q0 + ho] += (rows_t[i] @ gy).reshape(kw, c, ho, -1, wo)
+            for j in range(kw):
+                scatter_add(grad[part], buf[j].transpose(2, 1, 0, 3), (origin[0] + a, stride[0]),
+                            (origin[1] + j * dilation[1], stride[1]))
+    return grad
+
+
+def conv_input_grad(grad_out: np.ndarray, weight: np.ndarray, groups: int, origin, stride, dilation, input_hw):
+    """Gradient of a conv with respect to its (N, C, H, W) input, given the output gradient.
+
+    At stride 1 it is the conv of the output gradient, read from ``D (F - 1)`` before the forward
+    conv's ``origin``, with the kernel flipped and its channel axes swapped per group.
+    """
+    o, cg, kh, kw = weight.shape
+    if stride == (1, 1):
+        og = o // groups
+        flipped = weight.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4).reshape(groups * cg, og, kh, kw)
+        start = (-origin[0] - dilation[0] * (kh - 1), -origin[1] - dilation[1] * (kw - 1))
+        return conv2d(grad_out, flipped[..., ::-1, ::-1], groups, start, stride, dilation, input_hw)
+    if groups == 1:
+        return _dense_input_grad(grad_out, weight, input_hw, origin, stride, dilation)
+    og = o // groups
+    return np.concatenate(
+        [_dense_input_grad(grad_out[:, g * og : (g + 1) * og], weight[g * og : (g + 1) * og], input_hw, origin, stride,
+                           dilation) for g in range(groups)],
+        axis=1,
+    )
+
+
+def conv_weight_grad(x: np.ndarray, grad_out: np.ndarray, weight_size, groups: int, origin, stride, dilation):
+    """Gradient of a conv with respect to its ``(O, C/G, kh, kw)`` weight, given input and output gradient.
+
+    Depthwise convs take one multiply-and-sum per kernel tap; the others one dense gradient per group.
+    """
     o, cg, kh, kw = weight_size
-    og, n = o // cfg.groups, xp.shape[0]
-    (dh, dw), m = cfg.dilation, cfg.out_hw[0] * cfg.out_hw[1]
-    grad = np.empty(weight_size, xp.dtype)
-    for g in range(cfg.groups):
-        gy = grad_out[:, g * og : (g + 1) * og].reshape(n, og, m)  # (N, O/g, Ho*Wo)
-        x = xp[:, g * cg : (g + 1) * cg]
+    og, out_hw = o // groups, grad_out.shape[2:]
+    if cg == 1 and groups == x.shape[1]:  # depthwise: (N, C, multiplier, Ho, Wo) by each tap's view
+        xp = window(x, origin, read_extent(stride, dilation, (kh, kw), out_hw))
+        gy = grad_out.reshape(x.shape[0], groups, og, *out_hw)
+        grad = np.empty((groups, og, kh, kw), x.dtype)
         for i in range(kh):
             for j in range(kw):
-                seen = tap(x, (i * dh, j * dw), cfg.stride, cfg.out_hw).reshape(n, cg, m)  # (N, C/g, Ho*Wo)
-                grad[g * og : (g + 1) * og, :, i, j] = np.einsum("nom,ncm->oc", gy, seen)
-    return grad
+                seen = tap(xp, (i * dilation[0], j * dilation[1]), stride, out_hw)  # (N, C, Ho, Wo)
+                grad[..., i, j] = np.einsum("ncmhw,nchw->cm", gy, seen)
+        return grad.reshape(weight_size)
+    return np.concatenate(
+        [_dense_weight_grad(x[:, g * cg : (g + 1) * cg], grad_out[:, g * og : (g + 1) * og], (kh, kw), origin, stride,
+                            dilation) for g in range(groups)],
+        axis=0,
+    )

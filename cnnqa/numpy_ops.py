@@ -330,16 +330,8 @@ def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
            [1., 2., 1.]])
     """
     cfg, size = _conv_input_call(input_size, weight, grad_output, stride, padding, dilation, groups)
-    (top, bottom), (left, right) = cfg.pads
-    padded_hw = (size[-2] + top + bottom, size[-1] + left + right)
-    # output_padding fills the rows and columns past the last window: no output reads them
-    leftover = tuple(p - (s * (o - 1) + shapes.effective_kernel_size(k, d))
-                     for p, s, o, k, d in zip(padded_hw, cfg.stride, cfg.out_hw, cfg.kernel, cfg.dilation))
-    grad = _numpy_fast.conv_transpose2d(
-        _batch(grad_output, cfg.batched), weight,
-        _config.ConvConfig(cfg.batched, cfg.kernel, cfg.stride, cfg.dilation, cfg.pads, cfg.groups,
-                           size[-3], tuple(size[-2:]), output_padding=leftover),
-    )
+    grad = _numpy_fast.conv_input_grad(_batch(grad_output, cfg.batched), weight, cfg.groups, _numpy_fast.origin(cfg.pads),
+                                       cfg.stride, cfg.dilation, tuple(size[-2:]))
     return _unbatch(grad, cfg.batched)
 
 
@@ -380,7 +372,7 @@ def _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation
     _float_array("input", input)
     size = _args.size("weight_size", weight_size, (4,))
     cfg = _conv_backward_config(input.shape, size, grad_output, input.dtype, stride, padding, dilation, groups)
-    return cfg, size, _numpy_fast.pad(_batch(input, cfg.batched), cfg.pads), _batch(grad_output, cfg.batched)
+    return cfg, size, _batch(grad_output, cfg.batched)
 
 
 def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
@@ -404,8 +396,9 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     array([[ 8., 12.],
            [20., 24.]])
     """
-    cfg, size, xp, go = _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups)
-    return _numpy_fast.conv_weight_grad(xp, go, size, cfg)
+    cfg, size, go = _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups)
+    return _numpy_fast.conv_weight_grad(_batch(input, cfg.batched), go, size, cfg.groups, _numpy_fast.origin(cfg.pads),
+                                        cfg.stride, cfg.dilation)
 
 
 def conv2d_weight_reference(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
@@ -416,7 +409,8 @@ def conv2d_weight_reference(input, weight_size, grad_output, stride=1, padding=0
     >>> conv2d_weight_reference(np.ones((1, 3, 3)), (2, 1, 3, 3), np.ones((2, 1, 1)))[1, 0, 0]
     array([1., 1., 1.])
     """
-    cfg, size, xp, go = _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups)
+    cfg, size, go = _conv_weight_call(input, weight_size, grad_output, stride, padding, dilation, groups)
+    xp = _numpy_fast.pad(_batch(input, cfg.batched), cfg.pads)
     (sh, sw), (dh, dw), (kh, kw) = cfg.stride, cfg.dilation, cfg.kernel
     span_h, span_w = shapes.effective_kernel_size(kh, dh), shapes.effective_kernel_size(kw, dw)
     c_group, o_group = size[1], size[0] // cfg.groups
@@ -460,6 +454,10 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
     """
     cfg = _config.pool2d(_float_array("input", input).shape, kernel_size, stride, padding, dilation, ceil_mode)
     go = _pool_backward_call(grad_output, input, cfg)
+    grad = _numpy_fast.max_pool_grad(_batch(input, cfg.batched), go, cfg)
+    if grad is not None:
+        return _unbatch(grad, cfg.batched)
+    # a window's maximum is NaN or -inf: follow torch's indices
     _, indices = max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
     indices, x = _batch(indices, cfg.batched), _batch(input, cfg.batched)
     n, c, height, width = x.shape
@@ -472,6 +470,9 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
 def max_pool2d_backward_reference(grad_output, input, kernel_size, stride=None, padding=0, dilation=1,
                                   ceil_mode=False):
     """Readable :func:`max_pool2d_backward`: find each window's winner, give it the gradient.
+
+    The winner is :func:`max_pool2d_reference`'s index: in a window with NaNs, the first NaN
+    (torch and :func:`max_pool2d_backward` pick the last).
 
     Examples
     --------

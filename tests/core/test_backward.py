@@ -13,7 +13,7 @@ from cnnqa_checks import assert_same, conv_cases, outcome, pool_cases
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cnnqa import _config, numpy_ops, torch_ops
+from cnnqa import _config, _numpy_fast, numpy_ops, torch_ops
 
 DTYPES = st.sampled_from([np.float64, np.float32])
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
@@ -125,6 +125,21 @@ def test_max_pool2d_backward_matches_autograd_ties_included(case, ties):
     assert_same(numpy_ops.max_pool2d_backward(g, x, **kwargs), gx, "numpy fast")
     assert_same(numpy_ops.max_pool2d_backward_reference(g, x, **kwargs), gx, "numpy reference")
     assert_same(torch_ops.max_pool2d_backward(torch.from_numpy(g), torch.from_numpy(x), **kwargs), gx, "torch_ops")
+
+
+@pytest.mark.parametrize("special", [np.nan, -np.inf], ids=["nan", "minus-inf"])
+def test_max_pool2d_backward_follows_torch_where_a_window_holds_nan_or_only_minus_inf(special):
+    """The fast path declines such windows (the last NaN wins; an all -inf window's first input tap
+    wins); the index-tracking path then gives what autograd gives."""
+    x = np.random.default_rng(2).standard_normal((2, 3, 7, 7))
+    x[0, 0, 1:4, 1:4] = special  # whole windows of it
+    x[1, 2, ::3, ::2] = special  # windows holding one or several
+    kwargs = dict(kernel_size=3, stride=2, padding=1)
+    g, (gx,) = autograd(lambda xt: F.max_pool2d(xt, **kwargs), x)
+    assert _numpy_fast.max_pool_grad(x, g, _config.pool2d(x.shape, 3, 2, 1, 1, False)) is None
+    assert_same(numpy_ops.max_pool2d_backward(g, x, **kwargs), gx, "numpy fast")
+    if not np.isnan(special):  # the reference sends a NaN window's gradient to its first NaN, as documented
+        assert_same(numpy_ops.max_pool2d_backward_reference(g, x, **kwargs), gx, "numpy reference")
 
 
 def test_a_window_wholly_in_the_padding_sends_its_gradient_nowhere(x=None, kwargs=None):
