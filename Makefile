@@ -38,8 +38,14 @@ build: setup
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Timings, saved where docs/reference/performance.md includes them. A failed target in the first
+# two runs fails make; the third measures under the environment's OpenBLAS kernels, for comparison.
 bench: setup
-	$(BIN)/python benchmarks/bench_ops.py
+	cd benchmarks && \
+	../$(BIN)/python bench_ops.py > results/bench_ops.txt; ops=$$?; cat results/bench_ops.txt; \
+	../$(BIN)/python bench_backward.py > results/bench_backward.txt; backward=$$?; cat results/bench_backward.txt; \
+	../$(BIN)/python bench_ops.py --keep-blas-coretype --quick > results/bench_ops_env_blas.txt; \
+	cat results/bench_ops_env_blas.txt; test $$ops = 0 && test $$backward = 0
 
 # Re-resolve the pins after changing pyproject.toml (torch stays on the machine's CPU build).
 constraints: $(VENV)/.installed
