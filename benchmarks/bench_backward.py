@@ -2,8 +2,8 @@
 
 The shapes are bench_ops.py's. For each conv, NumPy computes both gradients (``conv2d_input`` and
 ``conv2d_weight``) and torch runs ``torch.autograd.grad`` through ``F.conv2d`` (its forward done
-once, outside the timing). Each conv row also gives NumPy's own floor: the two GEMMs of the two
-gradients, ``(N*H'*W', K) @ (K, C*F*F)`` and ``(K, N*H'*W') @ (N*H'*W', C*F*F)`` per group.
+once, outside the timing). Each conv row also gives NumPy's own floor, run in the same rounds:
+the two GEMMs of the two gradients, ``(N*H'*W', K) @ (K, C*F*F)`` and ``(K, N*H'*W') @ (N*H'*W', C*F*F)`` per group.
 cnnqa's pooling backward recomputes the forward pass (its signature takes the input), so both
 sides are timed forward plus backward. Rows report medians over interleaved rounds; the last
 lines say PASS or FAIL per target of issue 10, and the exit status is 1 if one fails.
@@ -19,7 +19,7 @@ import statistics
 import sys
 
 # bench_ops first: importing it picks OpenBLAS's kernels, which must happen before NumPy's import.
-from bench_ops import BATCH, CASES, compare, geometric_mean, timed
+from bench_ops import BATCH, CASES, compare, geometric_mean, interleave, median_ratio, print_header
 
 import numpy as np
 import torch
@@ -82,6 +82,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
+    print_header()
     _numpy_fast.NUM_WORKERS = 1
     torch.set_num_threads(1)
     ok = True
@@ -96,13 +97,13 @@ def main() -> int:
                     print(f"{name + ' (fwd+bwd)':42} {t_np * 1e3:9.2f} {t_torch * 1e3:9.2f} {ratio:6.2f}")
                     pools.append(ratio)
                     continue
-                numpy_backward, torch_backward, floor = conv_functions(input_chw, weight_shape, kwargs, dtype)
-                t_np, t_torch, ratio = compare(numpy_backward, torch_backward, args.rounds)
-                t_floor = statistics.median(timed(floor) for _ in range(args.rounds))
+                times = interleave(conv_functions(input_chw, weight_shape, kwargs, dtype), args.rounds)
+                (t_np, t_torch, t_floor), ratio = map(statistics.median, times), median_ratio(*times[:2])
+                over_floor = median_ratio(times[0], times[2])
                 print(f"{name:42} {t_np * 1e3:9.2f} {t_torch * 1e3:9.2f} {ratio:6.2f} {t_floor * 1e3:9.2f} "
-                      f"{t_np / t_floor:7.2f}")
+                      f"{over_floor:7.2f}")
                 if kwargs.get("groups", 1) == 1:
-                    dense.append(ratio), floors.append(t_np / t_floor)
+                    dense.append(ratio), floors.append(over_floor)
             if dtype == np.float32:
                 conv_ok = geometric_mean(dense) <= CONV_TARGET or geometric_mean(floors) <= FLOOR_TARGET
                 pool_ok = max(pools) <= POOL_TARGET

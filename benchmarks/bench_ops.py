@@ -178,6 +178,16 @@ def run_table(threads: int, dtype, rounds: int) -> dict[str, float]:
     return means
 
 
+def print_header() -> None:
+    """Versions, CPU count, date, and the BLAS kernels asked for and used."""
+    blas = next((i for i in threadpool_info() if i["user_api"] == "blas"), {})
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"NumPy BLAS: {blas.get('internal_api')} {blas.get('version')}, core type {blas.get('architecture')} "
+          f"(environment's OPENBLAS_CORETYPE: {ENV_CORETYPE or 'unset'}; "
+          f"used: {os.environ.get('OPENBLAS_CORETYPE', 'auto-detected')})")
+
+
 def memory_check(limit_bytes: int = 256 * 2**20) -> bool:
     """Peak traced allocation of a large-batch fast conv, beyond its input and output."""
     x = np.random.default_rng(0).standard_normal((64, 64, 56, 56)).astype(np.float32)  # 51 MB
@@ -203,12 +213,7 @@ def main() -> int:
                         help="keep the environment's OPENBLAS_CORETYPE instead of AVX-512 kernels")
     args = parser.parse_args()
     rounds = 5 if args.quick else args.rounds
-    blas = next((i for i in threadpool_info() if i["user_api"] == "blas"), {})
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"NumPy BLAS: {blas.get('internal_api')} {blas.get('version')}, core type {blas.get('architecture')} "
-          f"(environment's OPENBLAS_CORETYPE: {ENV_CORETYPE or 'unset'}; "
-          f"used: {os.environ.get('OPENBLAS_CORETYPE', 'auto-detected')})")
+    print_header()
     verdicts = []
     for threads in (1,) if args.quick else (1, 2):
         for dtype in (np.float32, np.float64):
