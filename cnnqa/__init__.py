@@ -16,6 +16,7 @@ from cnnqa.numpy_ops import (
     max_unpool2d,
 )
 from cnnqa.shapes import (
+    Field,
     Layer,
     conv2d_macs,
     conv2d_num_params,
@@ -26,9 +27,11 @@ from cnnqa.shapes import (
     linear_num_params,
     pool_output_size,
     receptive_field,
+    receptive_field_at,
 )
 
 __all__ = [
+    "Field",
     "Layer",
     "avg_pool2d",
     "avg_pool2d_reference",
@@ -48,5 +51,6 @@ __all__ = [
     "numpy_ops",
     "pool_output_size",
     "receptive_field",
+    "receptive_field_at",
     "shapes",
 ]

@@ -18,6 +18,7 @@ from typing import Iterable
 from cnnqa import _args
 
 __all__ = [
+    "Field",
     "Layer",
     "conv2d_macs",
     "conv2d_num_params",
@@ -28,6 +29,7 @@ __all__ = [
     "linear_num_params",
     "pool_output_size",
     "receptive_field",
+    "receptive_field_at",
     "same_padding",
 ]
 
@@ -273,13 +275,78 @@ class Layer:
     kernel_size: int
     stride: int = 1
     dilation: int = 1
+    padding: int = 0
+
+
+@dataclass(frozen=True)
+class Field:
+    """One output unit's receptive field along one dimension, in input pixels (0-based).
+
+    ``start`` is the field's first input pixel and ``stop`` one past its last; a field that
+    starts in the padding has ``start < 0``. ``jump`` is how far apart, in input pixels, the
+    fields of neighbouring output units start (the stack's total stride).
+    """
+
+    size: int
+    jump: int
+    start: int
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+
+def _layer(layer) -> Layer:
+    """A :class:`Layer` from a Layer or a tuple ``(kernel_size, stride[, dilation[, padding]])``, checked."""
+    if not isinstance(layer, Layer):
+        if not isinstance(layer, (tuple, list)) or not 2 <= len(layer) <= 4:
+            raise TypeError(f"layer={layer!r}: each layer must be a Layer or (kernel_size, stride[, dilation[, padding]])")
+        layer = Layer(*layer)
+    _args.positive_int("kernel_size", layer.kernel_size)
+    _args.positive_int("stride", layer.stride)
+    _args.positive_int("dilation", layer.dilation)
+    _args.nonnegative_int("padding", layer.padding)
+    return layer
+
+
+def receptive_field_at(layers: Iterable, unit: int = 0) -> Field:
+    r"""Size, jump and start of the receptive field of output unit ``unit`` of a stack of layers.
+
+    ``layers`` holds :class:`Layer` objects or tuples ``(kernel_size, stride[, dilation[, padding]])``,
+    input side first: convs and pools alike, along one dimension. With $J_0 = 1$ and
+    $\hat F_l = D_l (F_l - 1) + 1$, layer $l$ of $L$ gives
+
+    $$ J_l = J_{l-1} S_l, \qquad R_l = R_{l-1} + (\hat F_l - 1) J_{l-1}, \qquad
+       	ext{start} = u\, J_L - \sum_{l=1}^{L} P_l J_{l-1} $$
+
+    with $R_0 = 1$: the field of unit $u$ covers input pixels $	ext{start}, \dots,
+    	ext{start} + R_L - 1$ (Araujo, Norris & Sim, *Computing Receptive Fields of Convolutional
+    Neural Networks*, Distill 2019, eqs. 2 and 9). Pixels with a negative index, or one past the
+    input, are padding. Inside the field, dilation and strides larger than the kernel can leave
+    pixels that no path reaches: the field is the span, not a promise that every pixel in it counts.
+
+    Examples
+    --------
+    >>> receptive_field_at([(3, 1, 1, 1), (3, 1, 1, 1)])  # two padded 3x3 convs, unit 0
+    Field(size=5, jump=1, start=-2)
+    >>> receptive_field_at([Layer(7, 2, padding=3), Layer(3, 2, padding=1)], unit=5)  # ResNet's stem
+    Field(size=11, jump=4, start=15)
+    """
+    unit = _args.nonnegative_int("unit", unit)
+    size, jump, start = 1, 1, 0
+    for layer in map(_layer, layers):
+        size += (effective_kernel_size(layer.kernel_size, layer.dilation) - 1) * jump
+        start -= layer.padding * jump
+        jump *= layer.stride
+    return Field(size, jump, start + unit * jump)
 
 
 def receptive_field(layers: Iterable) -> int:
     r"""Receptive field (in input pixels, one dimension) of one output unit of a stack of layers.
 
-    ``layers`` holds :class:`Layer` objects or tuples ``(kernel_size, stride[, dilation])``,
-    input side first. Padding does not change the size of the field, only where it sits.
+    ``layers`` holds :class:`Layer` objects or tuples ``(kernel_size, stride[, dilation[, padding]])``,
+    input side first. Padding does not change the size of the field, only where it sits (see
+    :func:`receptive_field_at`).
 
     $$ R = 1 + \sum_{l=1}^{L} (\hat F_l - 1) \prod_{m=1}^{l-1} S_m $$
 
@@ -293,12 +360,4 @@ def receptive_field(layers: Iterable) -> int:
     >>> receptive_field([Layer(7, 2), Layer(3, 2), Layer(3), Layer(3)])  # ResNet stem + block
     27
     """
-    field, jump = 1, 1
-    for layer in layers:
-        if not isinstance(layer, Layer):
-            if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
-                raise TypeError(f"layer={layer!r}: each layer must be a Layer or (kernel_size, stride[, dilation])")
-            layer = Layer(*layer)
-        field += (effective_kernel_size(layer.kernel_size, layer.dilation) - 1) * jump
-        jump *= _args.positive_int("stride", layer.stride)
-    return field
+    return receptive_field_at(layers).size

@@ -1,5 +1,7 @@
 """Every formula in cnnqa.shapes equals the shape (or count) of what torch actually returns."""
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -109,6 +111,57 @@ def test_receptive_field_is_the_gradient_footprint(layers):
     y[..., 0].sum().backward()
     touched = torch.nonzero(x.grad[0, 0, 0]).flatten()
     assert touched.max().item() + 1 == field
+
+
+# (kind, kernel, stride, dilation, padding) of one layer: a conv, or an average pool (no dilation)
+stack_layers = st.tuples(st.sampled_from(["conv", "pool"]), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3),
+                         st.integers(0, 2))
+
+
+@settings(max_examples=250)
+@given(st.lists(stack_layers, min_size=1, max_size=4), st.data())
+def test_receptive_field_at_spans_exactly_the_pixels_with_a_gradient(stack, data):
+    """One output unit's field, first to last pixel, is the extent of its non-zero input gradient.
+
+    All-positive conv weights, average pooling and no nonlinearity: no path's contribution can
+    cancel another's, so every pixel some path reaches has a non-zero gradient. The unit is drawn
+    among those whose field lies inside the input (the padding still moves where it starts).
+    """
+    layers = [shapes.Layer(k, s, d if kind == "conv" else 1, p) for kind, k, s, d, p in stack]
+    assume(all(kind == "conv" or 2 * p <= k for kind, k, _, _, p in stack))  # torch's limit on pool padding
+    first = shapes.receptive_field_at(layers)
+    width = first.size - 2 * first.start + 4 * first.jump + 4
+    generator = torch.Generator().manual_seed(len(stack))
+    x = torch.ones(1, 1, 1, width, dtype=torch.float64, requires_grad=True)
+    y = x
+    for kind, k, s, d, p in stack:
+        if y.shape[-1] + 2 * p < (d * (k - 1) + 1 if kind == "conv" else k):
+            assume(False)
+        if kind == "conv":
+            w = 0.5 + torch.rand(1, 1, 1, k, dtype=torch.float64, generator=generator)
+            y = F.conv2d(y, w, stride=(1, s), padding=(0, p), dilation=(1, d))
+        else:
+            y = F.avg_pool2d(y, (1, k), (1, s), (0, p))
+    inside = [u for u in range(y.shape[-1]) if 0 <= first.start + u * first.jump
+              and first.start + u * first.jump + first.size <= width]
+    assume(inside)
+    unit = data.draw(st.sampled_from(inside))
+    y[..., unit].sum().backward()
+    touched = torch.nonzero(x.grad[0, 0, 0]).flatten()
+    field = shapes.receptive_field_at(layers, unit)
+    assert (touched.min().item(), touched.max().item() + 1) == (field.start, field.stop), (layers, unit)
+    assert field.size == shapes.receptive_field(layers) and field.jump == first.jump
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(layers=[(3, 1, 1, -1)]), "padding=-1"),
+    (dict(layers=[(0, 1)]), "kernel_size=0"),
+    (dict(layers=[(3, 1)], unit=-2), "unit=-2"),
+    (dict(layers=[(3, 1, 1, 1, 9)]), "layer=(3, 1, 1, 1, 9)"),
+])
+def test_receptive_field_at_names_what_is_wrong(bad, message):
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        shapes.receptive_field_at(**bad)
 
 
 def test_receptive_field_of_no_layer_is_one_pixel():
