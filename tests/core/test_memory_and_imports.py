@@ -48,13 +48,13 @@ def test_import_cnnqa_does_not_import_torch_and_figures_import_matplotlib_only_t
     assert result.stdout.split() == ["False", "False", "False", "True"], result.stdout
 
 
-@pytest.mark.parametrize("module", ["shapes", "_args", "_config"])
+@pytest.mark.parametrize("module", ["shapes", "_args", "_config", "architectures"])
 def test_pure_python_modules_import_only_the_standard_library_and_cnnqa(module):
     tree = ast.parse(Path(cnnqa.__file__).with_name(f"{module}.py").read_text())
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "dataclasses", "typing", "numbers", "cnnqa"}, imported
+    assert imported <= {"__future__", "dataclasses", "typing", "numbers", "fractions", "math", "cnnqa"}, imported
 
 
 def test_two_workers_give_the_same_result(monkeypatch):
