@@ -28,6 +28,7 @@ from cnnqa.figures.diagrams import (
     coverage_figure,
     funnel_figure,
     grids_figure,
+    paths_to_unit,
     receptive_field_figure,
     weight_tensor_figure,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "images_figure",
     "learning_curve_chart",
     "output_size_chart",
+    "paths_to_unit",
     "padding_modes_figure",
     "pooling_photo_figure",
     "receptive_field_figure",

@@ -16,6 +16,7 @@ from cnnqa import numpy_ops, shapes
 from cnnqa.figures.svg import _cell, _number, _text, figure_html, svg_html, CELL
 
 __all__ = [
+    "paths_to_unit",
     "channels_figure",
     "connectivity_figure",
     "coverage_figure",
@@ -170,6 +171,33 @@ def connectivity_figure(n: int, kernel_size: int, caption: str) -> str:
         body.append(_text(x0, 18, f"{name}: {count} weights", "cnnqa-label"))
     width = 20 + 2 * width_one + 80 + 20
     return figure_html(svg_html("".join(body), width, 170, caption), caption)
+
+
+def paths_to_unit(layers: Sequence, size: int, unit: tuple[int, int] | None = None) -> np.ndarray:
+    """How many paths join each input pixel to one output unit of a stack of square layers.
+
+    ``layers`` are ``(kernel_size, stride[, dilation[, padding]])``, input side first, as for
+    :func:`cnnqa.shapes.receptive_field_at`; ``unit`` is the output unit's ``(row, column)``, the
+    centre by default. With all-ones kernels the count is the unit's gradient with respect to the
+    input: :func:`cnnqa.numpy_ops.conv2d_input` carries a one-hot output gradient back through each
+    layer. Zeros inside the receptive field are its holes.
+
+    Examples
+    --------
+    >>> paths_to_unit([(3, 1), (3, 1)], 5)[2]  # two 3x3 convs: 1, 2, 3, 2, 1 ways along each side
+    array([3., 6., 9., 6., 3.])
+    """
+    layers = [shapes._layer(layer) for layer in layers]
+    sizes = [size]
+    for layer in layers:
+        sizes.append(shapes.conv_output_size(sizes[-1], layer.kernel_size, layer.stride, layer.padding, layer.dilation))
+    unit = (sizes[-1] // 2, sizes[-1] // 2) if unit is None else unit
+    grad = np.zeros((1, 1, sizes[-1], sizes[-1]))
+    grad[0, 0][unit] = 1.0
+    for layer, below in zip(reversed(layers), reversed(sizes[:-1])):
+        kernel = np.ones((1, 1, layer.kernel_size, layer.kernel_size))
+        grad = numpy_ops.conv2d_input((1, 1, below, below), kernel, grad, layer.stride, layer.padding, layer.dilation)
+    return grad[0, 0]
 
 
 def receptive_field_figure(layers: Sequence[tuple[int, int]], width: int, caption: str) -> str:
