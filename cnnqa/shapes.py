@@ -317,10 +317,10 @@ def receptive_field_at(layers: Iterable, unit: int = 0) -> Field:
     $\hat F_l = D_l (F_l - 1) + 1$, layer $l$ of $L$ gives
 
     $$ J_l = J_{l-1} S_l, \qquad R_l = R_{l-1} + (\hat F_l - 1) J_{l-1}, \qquad
-       	ext{start} = u\, J_L - \sum_{l=1}^{L} P_l J_{l-1} $$
+       \text{start} = u\, J_L - \sum_{l=1}^{L} P_l J_{l-1} $$
 
-    with $R_0 = 1$: the field of unit $u$ covers input pixels $	ext{start}, \dots,
-    	ext{start} + R_L - 1$ (Araujo, Norris & Sim, *Computing Receptive Fields of Convolutional
+    with $R_0 = 1$: the field of unit $u$ covers input pixels $\text{start}, \dots,
+    \text{start} + R_L - 1$ (Araujo, Norris & Sim, *Computing Receptive Fields of Convolutional
     Neural Networks*, Distill 2019, eqs. 2 and 9). Pixels with a negative index, or one past the
     input, are padding. Inside the field, dilation and strides larger than the kernel can leave
     pixels that no path reaches: the field is the span, not a promise that every pixel in it counts.
