@@ -46,7 +46,9 @@ FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 # The server imports pytest's __main__ once, so that no block's process imports it again, and
 # standalone.py, whose run_alone each process unpickles (standard library only). Each process
 # starts niced while the real site builds (standalone.start_worker): the browser tests wait for it.
-PRELOAD = ["__main__", "numpy", "torch", "standalone"]
+# sympy too: torch 2.13 imports it on first use of .backward(gradient) and F.max_unpool2d, which
+# would cost each such block half a second or more.
+PRELOAD = ["__main__", "numpy", "torch", "sympy", "cnnqa", "standalone"]
 WORKERS = 2  # the machines' two cores
 
 
