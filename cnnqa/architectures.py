@@ -209,7 +209,14 @@ def _same_grid(xs) -> None:
 
 
 def lenet5() -> Network:
-    """LeNet-5 as it is usually rebuilt: every C3 map reads all six S2 maps, pooling has no weights."""
+    """LeNet-5 as it is usually rebuilt: every C3 map reads all six S2 maps, pooling has no weights.
+
+    Examples
+    --------
+    >>> net = lenet5()
+    >>> net.params, net.macs, net.depth, net.field
+    (61706, 416520, 5, 32)
+    """
     b = Builder("LeNet-5", 1, 32)
     x = b.conv(b.input(), 6, 5, name="C1")
     x = b.pool(x, 2, name="S2")
@@ -221,7 +228,14 @@ def lenet5() -> Network:
 
 
 def alexnet() -> Network:
-    """torchvision's AlexNet: the one-GPU form of Krizhevsky et al. (2012), 64/192/384/256/256 kernels."""
+    """torchvision's AlexNet: the one-GPU form of Krizhevsky et al. (2012), 64/192/384/256/256 kernels.
+
+    Examples
+    --------
+    >>> net = alexnet()
+    >>> net.params, net.macs, net.depth, net.field
+    (61100840, 714188480, 8, 195)
+    """
     b = Builder("AlexNet", 3, 224)
     x = b.pool(b.conv(b.input(), 64, 11, 4, 2, name="conv1"), 3, 2, name="pool1")
     x = b.pool(b.conv(x, 192, 5, padding=2, name="conv2"), 3, 2, name="pool2")
@@ -270,6 +284,15 @@ def googlenet(paper: bool = False) -> Network:
     3x3 kernel in the branch the paper gives a 5x5. ``paper=True`` follows the paper's table:
     5x5 kernels, conv biases, no batch norm (and no local response normalisation, which has no
     parameters).
+
+    Examples
+    --------
+    >>> net = googlenet()
+    >>> net.params, net.macs, net.depth, net.field
+    (6624904, 1498376192, 22, 379)
+    >>> net = googlenet(paper=True)
+    >>> net.params, net.macs, net.depth, net.field
+    (6998552, 1582671872, 22, 699)
     """
     b = Builder("GoogLeNet (paper)" if paper else "GoogLeNet", 3, 224)
 
@@ -294,7 +317,14 @@ def googlenet(paper: bool = False) -> Network:
 
 
 def resnet50() -> Network:
-    """ResNet-50 (He et al., 2016) as torchvision's ``resnet50``: the stride sits on the 3x3 conv."""
+    """ResNet-50 (He et al., 2016) as torchvision's ``resnet50``: the stride sits on the 3x3 conv.
+
+    Examples
+    --------
+    >>> net = resnet50()
+    >>> net.params, net.macs, net.depth, net.field
+    (25557032, 4089184256, 50, 427)
+    """
     b = Builder("ResNet-50", 3, 224)
     x = b.pool(_conv_bn(b, b.input(), 64, 7, 2, 3, name="conv1"), 3, 2, 1, name="max pool")
     for stage, (width, blocks) in enumerate(((64, 3), (128, 4), (256, 6), (512, 3)), start=2):
@@ -311,7 +341,14 @@ def resnet50() -> Network:
 
 
 def densenet121() -> Network:
-    """DenseNet-121 (Huang et al., 2017) as torchvision's ``densenet121``: growth 32, bottleneck 4x."""
+    """DenseNet-121 (Huang et al., 2017) as torchvision's ``densenet121``: growth 32, bottleneck 4x.
+
+    Examples
+    --------
+    >>> net = densenet121()
+    >>> net.params, net.macs, net.depth, net.field
+    (7978856, 2834161664, 121, 2071)
+    """
     growth, bottleneck = 32, 4
     b = Builder("DenseNet-121", 3, 224)
     x = b.pool(_conv_bn(b, b.input(), 64, 7, 2, 3, name="conv0"), 3, 2, 1, name="pool0")
@@ -339,6 +376,12 @@ def efficientnet_b0() -> Network:
     Each block: a 1x1 expansion (unless the expansion is 1), a depthwise conv, squeeze-and-excitation
     (global average pool, 1x1 to a quarter of the block's input channels, 1x1 back, both with
     biases), and a 1x1 projection; a shortcut where the shape is kept.
+
+    Examples
+    --------
+    >>> net = efficientnet_b0()
+    >>> net.params, net.macs, net.depth, net.field
+    (5288548, 385814752, 82, 851)
     """
     b = Builder("EfficientNet-B0", 3, 224)
     x = _conv_bn(b, b.input(), 32, 3, 2, 1, name="stem")
@@ -361,7 +404,17 @@ def unet(size: int = 224, padding: int = 1, classes: int = 2) -> Network:
     The paper's convs are unpadded (``padding=0``) and take a 572x572 tile to a 388x388 map; an
     unpadded U-Net cannot take 224x224 (a map of odd size would reach a 2x2 pool). By default the
     3x3 convs are padded by 1, so the output has the input's size.
+
+    Examples
+    --------
+    >>> net = unet()
+    >>> net.params, net.macs, net.depth, net.field
+    (31030658, 36823564288, 23, 200)
+    >>> net = unet(572, padding=0)
+    >>> net.params, net.macs, net.depth, net.field
+    (31030658, 150428424448, 23, 200)
     """
+    size, padding = _args.positive_int("size", size), _args.nonnegative_int("padding", padding)
     b = Builder("U-Net" if padding else "U-Net (unpadded)", 1, size)
     x, skips = b.input(), []
     for level, channels in enumerate((64, 128, 256, 512, 1024)):
