@@ -10,10 +10,12 @@ Each network is written out layer by layer with a :class:`Builder`, and every co
 - **Depth**: the weight layers (conv, transposed conv, fully connected) on the longest path from
   input to output. Shortcuts and parallel branches do not add to it.
 - **Receptive field**: of one unit of the last feature map, the one the head pools or flattens, in
-  input pixels along one side. Where branches merge, the largest field over the branches counts:
-  it is the span of the input that some path connects to the unit (:func:`cnnqa.shapes.receptive_field`
-  along that path; a transposed conv halves the jump, and each of its units reads
-  $\lceil F/S \rceil$ input units).
+  input pixels along one side: the span from the first to the last input pixel that some path
+  connects to the unit (:func:`cnnqa.shapes.receptive_field` along a chain of layers). Each state
+  keeps the exact span of any run of its units; where branches merge, a unit depends on the
+  union of the branches' spans. After a transposed conv, units at different positions can see
+  spans of different widths: the field is the widest. Squeeze-and-excitation gates (EfficientNet)
+  are left out: through their global average every unit depends on the whole image.
 
 Examples
 --------
@@ -24,9 +26,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from math import ceil
+from functools import lru_cache
+from math import lcm
 
 from cnnqa import _args, shapes
 
@@ -49,20 +53,40 @@ __all__ = [
 ]
 
 
+def _identity(lo: int, hi: int) -> tuple[int, int]:
+    return lo, hi
+
+
 @dataclass(frozen=True)
 class State:
-    """The feature maps at one point of a network, and how they came to be."""
+    """The feature maps at one point of a network, and how they came to be.
+
+    ``span(lo, hi)`` gives the input pixels, first and last along one side, that units ``lo`` to
+    ``hi`` of these maps depend on (ignoring the input's edges); ``period`` is how many units apart
+    that pattern repeats (more than 1 only after up-sampling).
+    """
 
     channels: int
     height: int
     width: int
     depth: int = 0  # weight layers on the longest path so far
-    field: Fraction = Fraction(1)  # receptive field of one unit, input pixels along one side
-    jump: Fraction = Fraction(1)  # input pixels between neighbouring units
+    jump: Fraction = Fraction(1)  # input pixels between neighbouring units, on average
+    span: Callable[[int, int], tuple[int, int]] = field(default=_identity, compare=False, repr=False)
+    period: int = 1
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return self.channels, self.height, self.width
+
+    @property
+    def field(self) -> int:
+        """The receptive field of one unit, input pixels along one side: the widest over a period."""
+        return max(hi - lo + 1 for lo, hi in map(lambda u: self.span(u, u), range(self.period)))
+
+
+def _read(x: State, step: int, before: int, reach: int) -> Callable[[int, int], tuple[int, int]]:
+    """The span of a layer whose unit ``u`` reads units ``u step - before`` to that ``+ reach`` of ``x``."""
+    return lru_cache(maxsize=None)(lambda lo, hi: x.span(lo * step - before, hi * step - before + reach))
 
 
 @dataclass(frozen=True)
@@ -114,7 +138,7 @@ class Builder:
     >>> y = b.conv(b.conv(x, 8, 3, padding=1), 8, 3, padding=1)
     >>> net = b.done(b.add(x, y))
     >>> net.params, net.macs, net.depth, y.field
-    (1168, 294912, 2, Fraction(5, 1))
+    (1168, 294912, 2, 5)
     """
 
     def __init__(self, name: str, channels: int, height: int, width: int | None = None):
@@ -133,15 +157,19 @@ class Builder:
              groups: int = 1, bias: bool = True, name: str = "conv") -> State:
         """A square conv; output size by :func:`cnnqa.shapes.conv_output_size`."""
         h, w = (shapes.conv_output_size(size, kernel_size, stride, padding) for size in (x.height, x.width))
-        out = State(out_channels, h, w, x.depth + 1, x.field + (kernel_size - 1) * x.jump, x.jump * stride)
+        out = State(out_channels, h, w, x.depth + 1, x.jump * stride, _read(x, stride, padding, kernel_size - 1), x.period)
         params = shapes.conv2d_num_params(x.channels, out_channels, kernel_size, bias, groups)
         return self._row(name, "conv", out, params, shapes.conv2d_macs(x.channels, out_channels, kernel_size, (h, w), groups))
 
     def up(self, x: State, out_channels: int, kernel_size: int, stride: int, name: str = "up-conv") -> State:
         """A transposed conv (no padding): each input unit stamps a kernel onto the output."""
         h, w = (shapes.conv_transpose_output_size(size, kernel_size, stride) for size in (x.height, x.width))
-        reads = ceil(kernel_size / stride)  # input units one output unit depends on, along one side
-        out = State(out_channels, h, w, x.depth + 1, x.field + (reads - 1) * x.jump, x.jump / stride)
+
+        @lru_cache(maxsize=None)
+        def span(lo, hi):  # output unit o reads the input units i with i S <= o <= i S + F - 1
+            return x.span(-((kernel_size - 1 - lo) // stride), hi // stride)
+
+        out = State(out_channels, h, w, x.depth + 1, x.jump / stride, span, x.period * stride)
         params = shapes.conv2d_num_params(x.channels, out_channels, kernel_size)
         return self._row(name, "up-conv", out, params, x.channels * out_channels * kernel_size**2 * x.height * x.width)
 
@@ -155,17 +183,17 @@ class Builder:
         stride = kernel_size if stride is None else stride
         h, w = (shapes.pool_output_size(size, kernel_size, stride, padding, ceil_mode=ceil_mode)
                 for size in (x.height, x.width))
-        out = replace(x, height=h, width=w, field=x.field + (kernel_size - 1) * x.jump, jump=x.jump * stride)
+        out = replace(x, height=h, width=w, jump=x.jump * stride, span=_read(x, stride, padding, kernel_size - 1))
         return self._row(name, "pool", out, 0, 0)
 
     def global_pool(self, x: State, name: str = "global average pool") -> State:
         """One value per channel: the head starts here, so the network's field is taken first."""
-        self.net.field = _whole(x.field)
+        self.net.field = x.field
         return self._row(name, "pool", replace(x, height=1, width=1), 0, 0)
 
     def flatten(self, x: State) -> State:
         """The maps as one vector, for a dense head: the network's field is taken here."""
-        self.net.field = _whole(x.field)
+        self.net.field = x.field
         return replace(x, channels=x.channels * x.height * x.width, height=1, width=1)
 
     def linear(self, x: State, out_features: int, bias: bool = True, name: str = "dense") -> State:
@@ -176,28 +204,33 @@ class Builder:
     def concat(self, *xs: State) -> State:
         """Branches stacked along the channels: the longest path and the largest field count."""
         _same_grid(xs)
-        return replace(xs[0], channels=sum(x.channels for x in xs), depth=max(x.depth for x in xs),
-                       field=max(x.field for x in xs))
+        return replace(xs[0], channels=sum(x.channels for x in xs), depth=max(x.depth for x in xs), span=_union(xs),
+                       period=lcm(*(x.period for x in xs)))
 
     def add(self, *xs: State) -> State:
         """Branches summed (a shortcut): the same shape on every branch."""
         _same_grid(xs)
         if len({x.channels for x in xs}) != 1:
             raise ValueError(f"channels={[x.channels for x in xs]}: added branches must have equal channels")
-        return replace(xs[0], depth=max(x.depth for x in xs), field=max(x.field for x in xs))
+        return replace(xs[0], depth=max(x.depth for x in xs), span=_union(xs), period=lcm(*(x.period for x in xs)))
 
     def crop(self, x: State, like: State) -> State:
         """Centre-crop ``x`` to ``like``'s size (U-Net's skip connections)."""
-        return replace(x, height=like.height, width=like.width)
+        return replace(x, height=like.height, width=like.width, span=_read(x, 1, -((x.height - like.height) // 2), 0))
 
     def done(self, x: State) -> Network:
         self.net.depth = x.depth
         return self.net
 
 
-def _whole(field: Fraction):
-    """A field in whole pixels as an int (it is one wherever the jump is)."""
-    return int(field) if field.denominator == 1 else field
+def _union(xs) -> Callable[[int, int], tuple[int, int]]:
+    """Merged branches: a unit depends on what any branch's unit depends on."""
+    @lru_cache(maxsize=None)
+    def span(lo, hi):
+        spans = [x.span(lo, hi) for x in xs]
+        return min(a for a, _ in spans), max(b for _, b in spans)
+
+    return span
 
 
 def _same_grid(xs) -> None:
@@ -409,10 +442,10 @@ def unet(size: int = 224, padding: int = 1, classes: int = 2) -> Network:
     --------
     >>> net = unet()
     >>> net.params, net.macs, net.depth, net.field
-    (31030658, 36823564288, 23, 200)
+    (31030658, 36823564288, 23, 204)
     >>> net = unet(572, padding=0)
     >>> net.params, net.macs, net.depth, net.field
-    (31030658, 150428424448, 23, 200)
+    (31030658, 150428424448, 23, 204)
     """
     size, padding = _args.positive_int("size", size), _args.nonnegative_int("padding", padding)
     b = Builder("U-Net" if padding else "U-Net (unpadded)", 1, size)
@@ -428,7 +461,7 @@ def unet(size: int = 224, padding: int = 1, classes: int = 2) -> Network:
         x = b.concat(b.crop(skips[level - 1], x), x)
         x = b.conv(x, channels, 3, padding=padding, name=f"up{level} conv1")
         x = b.conv(x, channels, 3, padding=padding, name=f"up{level} conv2")
-    b.net.field = _whole(x.field)
+    b.net.field = x.field
     return b.done(b.conv(x, classes, 1, name="output 1x1"))
 
 

@@ -250,3 +250,27 @@ def test_merging_branches_of_different_grids_is_refused():
         b.concat(x, b.pool(x, 2))
     with pytest.raises(ValueError, match="channels="):
         b.add(x, b.conv(x, 4, 1))
+
+
+def test_unet_field_is_the_widest_extent_of_a_unit_input_gradient():
+    """A one-channel U-Net with positive weights and average pooling: nothing cancels, so the
+    non-zero input gradient of one output unit spans its field. Over one period of positions
+    (16 units: four 2x up-samplings) the widest span is cnnqa's field."""
+    size, ones = 256, torch.ones(1, 1, 3, 3, dtype=torch.float64)
+    x = torch.ones(1, 1, size, size, dtype=torch.float64, requires_grad=True)
+    y, skips = x, []
+    for level in range(5):
+        y = nn.functional.avg_pool2d(y, 2) if level else y
+        y = nn.functional.conv2d(nn.functional.conv2d(y, ones, padding=1), ones, padding=1)
+        skips.append(y)
+    for skip in skips[-2::-1]:
+        y = nn.functional.conv_transpose2d(y, torch.ones(1, 1, 2, 2, dtype=torch.float64), stride=2)
+        y = nn.functional.conv2d(torch.cat([skip, y], 1), torch.ones(1, 2, 3, 3, dtype=torch.float64), padding=1)
+        y = nn.functional.conv2d(y, ones, padding=1)
+    row = y[0, 0, size // 2, size // 2 - 8 : size // 2 + 8]  # one period of positions, far from the edges
+    widths = []
+    for unit in range(16):
+        grad, = torch.autograd.grad(row[unit], x, retain_graph=True)
+        touched = torch.nonzero(grad[0, 0].sum(0)).flatten()
+        widths.append(touched.max().item() - touched.min().item() + 1)
+    assert max(widths) == architectures.unet().field and len(set(widths)) > 1, widths

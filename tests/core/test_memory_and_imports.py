@@ -54,7 +54,8 @@ def test_pure_python_modules_import_only_the_standard_library_and_cnnqa(module):
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "dataclasses", "typing", "numbers", "fractions", "math", "cnnqa"}, imported
+    assert imported <= {"__future__", "collections", "dataclasses", "fractions", "functools", "math", "numbers", "typing",
+                        "cnnqa"}, imported
 
 
 def test_two_workers_give_the_same_result(monkeypatch):
