@@ -42,6 +42,7 @@ FIRST = [
     "tests/core/test_shapes.py",
     "tests/site/test_page_code.py",  # blocks first; its scripts wait for the site
     "tests/site/test_browser.py",
+    "tests/site/test_every_page.py",  # the other long browser file, to run beside test_browser.py
     "tests/site/test_build.py",
     "tests/site/test_explorer.py",
 ]

@@ -118,7 +118,7 @@ stack_layers = st.tuples(st.sampled_from(["conv", "pool"]), st.integers(1, 4), s
                          st.integers(0, 2))
 
 
-@settings(max_examples=250)
+@settings(max_examples=200)
 @given(st.lists(stack_layers, min_size=1, max_size=4), st.data())
 def test_receptive_field_at_spans_exactly_the_pixels_with_a_gradient(stack, data):
     """One output unit's field, first to last pixel, is the extent of its non-zero input gradient.
@@ -127,16 +127,16 @@ def test_receptive_field_at_spans_exactly_the_pixels_with_a_gradient(stack, data
     cancel another's, so every pixel some path reaches has a non-zero gradient. The unit is drawn
     among those whose field lies inside the input (the padding still moves where it starts).
     """
-    layers = [shapes.Layer(k, s, d if kind == "conv" else 1, p) for kind, k, s, d, p in stack]
-    assume(all(kind == "conv" or 2 * p <= k for kind, k, _, _, p in stack))  # torch's limit on pool padding
+    # a pool has no dilation, and torch pads it by at most half its kernel
+    stack = [(kind, k, s, d, p) if kind == "conv" else (kind, k, s, 1, min(p, k // 2)) for kind, k, s, d, p in stack]
+    layers = [shapes.Layer(k, s, d, p) for _, k, s, d, p in stack]
     first = shapes.receptive_field_at(layers)
-    width = first.size - 2 * first.start + 4 * first.jump + 4
+    width = first.size - 2 * first.start + 2 * first.jump + 2  # room for a unit whose field is inside
     generator = torch.Generator().manual_seed(len(stack))
     x = torch.ones(1, 1, 1, width, dtype=torch.float64, requires_grad=True)
     y = x
     for kind, k, s, d, p in stack:
-        if y.shape[-1] + 2 * p < (d * (k - 1) + 1 if kind == "conv" else k):
-            assume(False)
+        assume(y.shape[-1] + 2 * p >= d * (k - 1) + 1)  # the layer has a window to compute
         if kind == "conv":
             w = 0.5 + torch.rand(1, 1, 1, k, dtype=torch.float64, generator=generator)
             y = F.conv2d(y, w, stride=(1, s), padding=(0, p), dilation=(1, d))

@@ -108,47 +108,6 @@ def test_map_renders_after_instant_navigation_from_a_page_without_a_diagram(page
     page.wait_for_load_state("networkidle")
 
 
-# What the Intuition tab's picture looks like to a reader: there, big enough, and drawn in a
-# colour that stands out from the page (text and lines follow the palette; photographs load).
-INTUITION_PICTURE = """
-() => {
-  const figure = document.querySelector(".tabbed-block figure");
-  if (!figure) return "no picture in the Intuition tab";
-  const box = figure.getBoundingClientRect();
-  if (box.width < 150 || box.height < 60) return `a picture only ${box.width}x${box.height} px`;
-  const image = figure.querySelector("img");
-  if (image) return image.complete && image.naturalWidth > 0 ? "ok" : "a photograph that did not load";
-  const page = getComputedStyle(document.body).backgroundColor;
-  const ink = getComputedStyle(figure.querySelector("svg text")).fill;
-  return ink !== page && ink !== "none" ? "ok" : `drawn in ${ink} on ${page}`;
-}
-"""
-
-
-def test_every_page_loads_cleanly_and_every_question_shows_a_picture_in_both_palettes(page, served_site):
-    """Every page, loaded eight at a time, requests nothing outside and logs no error; every
-    question's Intuition tab shows a picture that stands out in the light and the dark palette."""
-    _, site, _ = served_site
-    urls = sorted("" if p.parent == site else f"{p.parent.relative_to(site).as_posix()}/" for p in site.rglob("index.html"))
-    tabs = [page] + [page.context.new_page() for _ in range(7)]
-    pictures = {}
-    for start in range(0, len(urls), len(tabs)):
-        batch = list(zip(tabs, urls[start : start + len(tabs)]))
-        for tab, url in batch:
-            tab.goto(url, wait_until="commit")
-        for tab, url in batch:
-            tab.wait_for_load_state("networkidle")
-            expect(tab.locator("article"), url).to_be_attached()
-            if url.startswith("questions/"):
-                light = tab.evaluate(INTUITION_PICTURE)
-                tab.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-                pictures[url] = (light, tab.evaluate(INTUITION_PICTURE))
-    assert len(urls) > len(QUESTIONS)
-    assert len(pictures) == len(QUESTIONS)
-    missing = {url: seen for url, seen in pictures.items() if seen != ("ok", "ok")}
-    assert not missing, missing
-
-
 def test_search_finds_a_question(page):
     page.goto("")
     search = page.locator("input.md-search__input")
