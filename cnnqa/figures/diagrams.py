@@ -16,12 +16,12 @@ from cnnqa import numpy_ops, shapes
 from cnnqa.figures.svg import _cell, _number, _text, figure_html, svg_html, CELL
 
 __all__ = [
-    "paths_to_unit",
     "channels_figure",
     "connectivity_figure",
     "coverage_figure",
     "funnel_figure",
     "grids_figure",
+    "paths_to_unit",
     "receptive_field_figure",
     "weight_tensor_figure",
 ]
