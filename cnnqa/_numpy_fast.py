@@ -176,11 +176,10 @@ WIDE_ROW = 48
 GEMM_COLUMNS = 112
 
 
-def _shifted_rows(x: np.ndarray, kw: int, origin, stride_w: int, dilation_w: int, hw) -> tuple[np.ndarray, np.ndarray]:
+def _shifted_rows(x: np.ndarray, kw: int, origin, stride_w: int, dilation_w: int, hw) -> np.ndarray:
     """The input's rows shifted once per kernel column: ``rows[n, h, j, c, p] = x~[n, c, h, D_w j + S_w p]``.
 
-    Returns the buffer and its ``(N, Hp, kw, C, Wo)`` view: the buffer is ``(N, Hp, kw, C, Wo)`` for
-    wide rows and ``(Hp, kw, C, N, Wo)`` otherwise. Either way the ``kh * kw * C`` values of one
+    The buffer is ``(N, Hp, kw, C, Wo)`` for wide rows and ``(Hp, kw, C, N, Wo)`` otherwise. Either way the ``kh * kw * C`` values of one
     output pixel's window, for every pixel of a row, form a matrix with one leading dimension.
     """
     n, c = x.shape[:2]
@@ -190,7 +189,7 @@ def _shifted_rows(x: np.ndarray, kw: int, origin, stride_w: int, dilation_w: int
     rows = buf if wide else buf.transpose(3, 0, 1, 2, 4)
     for j in range(kw):
         gather(rows[:, :, j], x, (origin[0], 1), (origin[1] + j * dilation_w, stride_w))
-    return buf, rows
+    return buf
 
 
 def _conv_rows(x: np.ndarray, flat: np.ndarray, kernel, origin, stride, dilation_w: int, out: np.ndarray) -> None:
@@ -203,7 +202,7 @@ def _conv_rows(x: np.ndarray, flat: np.ndarray, kernel, origin, stride, dilation
     """
     n, o, ho, wo = out.shape
     (kh, kw), (sh, sw) = kernel, stride
-    buf, _ = _shifted_rows(x, kw, origin, sw, dilation_w, (sh * (ho - 1) + kh, wo))
+    buf = _shifted_rows(x, kw, origin, sw, dilation_w, (sh * (ho - 1) + kh, wo))
     k, item = flat.shape[1], buf.itemsize
     if wo >= WIDE_ROW:  # (N, Ho, K, Wo) windows; out viewed as (N, Ho, O, Wo)
         windows = as_strided(buf, (n, ho, k, wo), (buf.strides[0], sh * buf.strides[1], wo * item, item), writeable=False)
