@@ -257,65 +257,93 @@ CACHE_BYTES = 2**20
 def conv_depthwise(x: np.ndarray, weight: np.ndarray, origin, stride, dilation, out_hw) -> np.ndarray:
     """Conv with one input channel per group, reading ``x`` from ``origin``: a multiply-add per kernel tap.
 
-    With stride 1 the images of a chunk lie side by side in one flat channel-major buffer,
-    (C, Hp*N*Wp): each tap is then one contiguous slice for all images at once, so a 3x3 kernel
-    costs 17 NumPy calls per block of channels (:data:`CACHE_BYTES`). (Measured: twice as fast as
-    the same loop image by image, whose many small calls dominate.) Other strides take the taps
-    as strided views of the padded window, image by image.
+    With stride 1, each tap is one contiguous slice of a flat buffer that holds every image of a
+    block of channels (:func:`_depthwise_flat`): a 3x3 kernel costs 17 NumPy calls per block.
+    Other strides take the taps as strided views of the padded window, image by image.
     """
     n, c = x.shape[:2]
     o, _, kh, kw = weight.shape
-    hp, wp = read_extent(stride, dilation, (kh, kw), out_hw)
     out = np.empty((n, o, *out_hw), x.dtype)
     if stride == (1, 1):
-        per_image = x.itemsize * (c * hp * wp + 2 * o * out_hw[0] * wp)
+        rows, width = _flat_rows(x.shape[2:], (kh, kw), origin, dilation, out_hw)
+        per_image = x.itemsize * rows * width * (1 + 3 * (o // c))  # one channel's buffer and sums
 
         def work(part):
             _depthwise_flat(x[part], weight, origin, dilation, out[part])
 
-        # Elementwise passes gain nothing from cache-sized chunks of images, only fewer calls:
-        # bound the chunk by the workspace alone.
-        run_chunks(work, chunks(n, per_image, target=WORKSPACE_BYTES))
+        run_chunks(work, chunks(n, per_image, target=CACHE_BYTES))
     else:
+        hp, wp = read_extent(stride, dilation, (kh, kw), out_hw)
         xp = window(x, origin, (hp, wp))
         for image in range(n):
             out[image] = _depthwise_taps(xp[image], weight, stride, dilation, out_hw)
     return out
 
 
-def _depthwise_accumulate(views, w: np.ndarray, acc: np.ndarray) -> None:
-    """``acc = sum_t views[t] * w[..., t]``: one multiply and one add per tap, into ``acc``."""
-    partial = np.empty_like(acc)
+def _taps(views, w: np.ndarray, acc: np.ndarray, partial: np.ndarray, add: bool = False) -> None:
+    """``acc (+)= sum_t views[t] * w[..., t]``: one multiply and one add per tap, into ``acc``."""
     for t, view in enumerate(views):
-        np.multiply(view, w[..., t, None], out=partial if t else acc)
-        if t:
+        if t or add:
+            np.multiply(view, w[..., t, None], out=partial)
             acc += partial
+        else:
+            np.multiply(view, w[..., t, None], out=acc)
+
+
+def _flat_rows(hw, kernel, origin, dilation, out_hw) -> tuple[int, int]:
+    """Rows per image and row width of :func:`_depthwise_flat`'s buffer: ``H + Z`` and ``max(W, W')``.
+
+    ``Z`` zero rows follow each image (and precede the first): enough for the padding at either
+    edge, shared between neighbours, and enough that each image's ``H'`` output rows fit.
+    """
+    (h, w), (kh, _), (ho, wo), top = hw, kernel, out_hw, -origin[0]
+    bottom = ho + (kh - 1) * dilation[0] - top - h
+    return h + max(top, bottom, ho - h, 0), max(w, wo)
 
 
 def _depthwise_flat(x: np.ndarray, weight: np.ndarray, origin, dilation, out: np.ndarray) -> None:
-    """Stride-1 depthwise conv of a chunk into ``out``, taps as contiguous slices of one flat padded buffer.
+    """Stride-1 depthwise conv into ``out``, each tap a contiguous slice of one flat buffer per channel.
 
-    Per channel, the chunk's padded images lie side by side, ``(C, Hp*N*Wp + tail)``, so that
-    each tap's value for every output pixel is one long run (long runs keep NumPy's per-call and
-    per-row costs small; one run per image plane is 3x slower).
+    The images of a channel lie one after another in rows of the width :func:`_flat_rows` gives,
+    with shared zero rows between them for the vertical padding. Tap ``(i, j)`` then reads, for
+    every output pixel of every image at once, the buffer shifted by ``i*dh*R + j*dw - left``.
+    Columns need no padding: where an output column's tap falls off its row, it reads the
+    neighbouring row instead, so those columns of that kernel column's partial sum are zeroed
+    (a strided write per column) before the sum is added in. Without padded columns the copy in
+    and the copy out move whole image planes. A block of channels at a time (:data:`CACHE_BYTES`),
+    so that the passes stay in cache.
     """
-    n, c = x.shape[:2]
+    n, c, h, w_in = x.shape
     o, _, kh, kw = weight.shape
-    (dh, dw), (ho, wo) = dilation, out.shape[2:]
-    hp, wp = read_extent((1, 1), dilation, (kh, kw), (ho, wo))
-    pixels = np.empty((c, hp * n * wp + (kw - 1) * dw), x.dtype)  # (C, Hp*N*Wp + tail)
-    pixels[:, hp * n * wp :] = 0
-    gather(pixels[:, : hp * n * wp].reshape(c, hp, n, wp).transpose(2, 1, 0, 3), x, (origin[0], 1), (origin[1], 1))
-    m, multiplier = ho * n * wp, o // c
-    offsets = [i * dh * n * wp + j * dw for i in range(kh) for j in range(kw)]
-    w = weight.reshape(c, multiplier, kh * kw)
-    block = max(1, CACHE_BYTES // (x.itemsize * (pixels.shape[1] + 2 * multiplier * m)))
-    acc = np.empty((block, multiplier, m), x.dtype)  # (channels, multiplier, Ho*N*Wp)
-    for s in range(0, c, block):  # a block of channels at a time, so that its passes stay in cache
-        a = acc[: min(block, c - s)]
-        _depthwise_accumulate((pixels[s : s + block, None, k : k + m] for k in offsets), w[s : s + block], a)
-        a = a.reshape(-1, ho, n, wp)[..., :wo]  # (channels*multiplier, Ho, N, Wo)
-        out[:, s * multiplier : s * multiplier + a.shape[0]] = a.transpose(2, 0, 1, 3)
+    (dh, dw), (ho, wo), (top, left) = dilation, out.shape[2:], (-origin[0], -origin[1])
+    rows, r = _flat_rows((h, w_in), (kh, kw), origin, dilation, (ho, wo))
+    zeros, multiplier = rows - h, o // c
+    deltas = [j * dw - left for j in range(kw)]  # column offset of each kernel column's tap
+    head = max(0, -min(deltas) - (zeros - top) * r)  # zeros before the first image: no slice starts below 0
+    start = head + (zeros - top) * r  # where the tap (0, j) of output pixel 0 reads, less deltas[j]
+    m = ((n - 1) * rows + ho) * r  # from the first image's first output row to the last image's last
+    off_row = {j: [k for k in range(wo) if not 0 <= k + delta < w_in] for j, delta in enumerate(deltas)}
+    order = sorted(range(kw), key=lambda j: not off_row[j])  # columns that need zeroing first
+    w = weight.reshape(c, multiplier, kh, kw)
+    block = max(1, min(c, CACHE_BYTES // (x.itemsize * n * rows * r * (1 + 3 * multiplier))))
+    buffer = np.zeros((block, head + (n * rows + zeros) * r + max(0, *deltas) + r), x.dtype)
+    images = buffer[:, head + zeros * r : head + (zeros + n * rows) * r].reshape(block, n, rows, r)[:, :, :h, :w_in]
+    acc = np.empty((block, multiplier, n * rows * r), x.dtype)
+    sums, partial = np.empty((2, block, multiplier, m), x.dtype)
+    for s in range(0, c, block):
+        b = min(block, c - s)
+        images[:b] = x[:, s : s + b].transpose(1, 0, 2, 3)
+        for step, j in enumerate(order):
+            views = (buffer[:b, None, start + deltas[j] + i * dh * r :][..., :m] for i in range(kh))
+            direct = step == 0 or not off_row[j]  # else into sums, zeroed, then added
+            into = acc[:b, :, :m] if direct else sums[:b]
+            _taps(views, w[s : s + b, :, :, j], into, partial[:b], add=direct and step > 0)
+            for k in off_row[j]:
+                into[..., k::r] = 0
+            if not direct:
+                acc[:b, :, :m] += into
+        result = acc[:b].reshape(b * multiplier, n, rows, r)[:, :, :ho, :wo]
+        out[:, s * multiplier : (s + b) * multiplier] = result.transpose(1, 0, 2, 3)
 
 
 def _depthwise_taps(image: np.ndarray, weight: np.ndarray, stride, dilation, out_hw) -> np.ndarray:
@@ -327,7 +355,7 @@ def _depthwise_taps(image: np.ndarray, weight: np.ndarray, stride, dilation, out
         tap(image, (i * dh, j * dw), stride, out_hw).reshape(c, 1, ho * wo) for i in range(kh) for j in range(kw)
     )
     acc = np.empty((c, o // c, ho * wo), image.dtype)  # (C, multiplier, Ho*Wo)
-    _depthwise_accumulate(views, weight.reshape(c, o // c, kh * kw), acc)
+    _taps(views, weight.reshape(c, o // c, kh * kw), acc, np.empty_like(acc))
     return acc.reshape(o, ho, wo)
 
 

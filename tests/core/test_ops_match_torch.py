@@ -98,7 +98,7 @@ def test_max_unpool2d_agrees(case, data):
 
 
 # Paths the small random cases do not reach: wide channels (row-stacked GEMMs), 1x1, channel
-# multipliers, grouped dense, stems.
+# multipliers, grouped dense, stems, depthwise convs over several blocks of channels.
 PATH_CASES = {
     "rows-3x3-c64": ((2, 64, 7, 6), (5, 64, 3, 3), dict(padding=1)),
     "rows-dilated-c64": ((2, 64, 9, 8), (4, 64, 3, 2), dict(padding=(2, 1), dilation=(2, 3))),
@@ -106,6 +106,9 @@ PATH_CASES = {
     "stem-7x7-s2": ((2, 3, 23, 20), (8, 3, 7, 7), dict(stride=2, padding=3)),
     "1x1-strided": ((2, 8, 7, 9), (5, 8, 1, 1), dict(stride=(2, 3), padding=1)),
     "depthwise-multiplier": ((2, 4, 8, 8), (12, 1, 3, 3), dict(groups=4, stride=2, padding=1)),
+    # stride 1: several cache-sized blocks of channels; uneven padding; rows and columns that fall off
+    "depthwise-blocks-same-even-kernel": ((2, 48, 40, 37), (48, 1, 4, 2), dict(padding="same", dilation=(1, 3))),
+    "depthwise-padding-past-the-kernel": ((3, 20, 30, 29), (40, 1, 3, 2), dict(padding=(4, 3))),
     "grouped-dense": ((2, 6, 8, 8), (4, 3, 3, 3), dict(groups=2, padding=1)),
 }
 
