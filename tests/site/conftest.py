@@ -53,9 +53,11 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def page(browser, served_site):
-    """A watched page (see ``browsing.watched_page``) on the real site."""
-    with watched_page(browser, served_site[0]) as page:
+def page(browser, served_site, request):
+    """A watched page (see ``browsing.watched_page``) on the real site; a test marked
+    ``real_search`` gets the real search index."""
+    real_search = request.node.get_closest_marker("real_search") is not None
+    with watched_page(browser, served_site[0], real_search=real_search) as page:
         yield page
 
 
