@@ -124,6 +124,19 @@ def test_home_map_has_one_clickable_node_per_question_page(served_site):
         assert (site / target / "index.html").is_file(), target
 
 
+# The nine questions the issues added beyond the original 25 (gradients and training; the
+# convolution variants): the map's legibility tests in test_browser.py then cover all 34.
+ADDED = ["how-conv-layer-learns", "pooling-gradients", "train-small-cnn", "deep-plain-stacks", "transposed-conv",
+         "dilated-conv", "receptive-field", "pointwise-depthwise", "global-average-pooling"]
+
+
+def test_the_added_questions_are_in_the_map_marked_added_and_reachable_from_the_root():
+    graph = real_graph()
+    assert sorted(qid for qid, q in graph.questions.items() if q.added) == sorted(ADDED)
+    assert set(ADDED) <= set(graph.walk())
+    assert len(graph.questions) == 25 + len(ADDED)
+
+
 def test_home_map_has_a_legend_of_the_parts_in_use_and_colours_every_node_by_part(served_site):
     _, site, _ = served_site
     text = (site / "index.html").read_text()
