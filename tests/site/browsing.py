@@ -18,9 +18,9 @@ Element.prototype.attachShadow = function (init) { return attachShadow.call(this
 
 
 # Material's search worker downloads and indexes the whole site's text (search_index.json) on
-# every page load: measured, about 0.4 s of Chromium's CPU per load, nearly half of what loading every
-# page costs. A test that neither searches nor times a page load gets the index with the real
-# configuration and no documents.
+# every page load: measured, about 0.4 s of Chromium's CPU per load, nearly half of what loading
+# every page costs. A test that neither searches nor times a page load gets the index with the
+# real configuration and no documents.
 SEARCH_INDEX = "**/search/search_index.json"
 _empty_indexes: dict[str, str] = {}
 
