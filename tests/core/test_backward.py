@@ -142,6 +142,21 @@ def test_max_pool2d_backward_follows_torch_where_a_window_holds_nan_or_only_minu
         assert_same(numpy_ops.max_pool2d_backward_reference(g, x, **kwargs), gx, "numpy reference")
 
 
+def test_max_pool2d_backward_plane_by_plane_matches_autograd(monkeypatch):
+    """The fast path takes a cache-sized block of planes at a time: here one plane per block,
+    with ties, and then a NaN that only the last block meets."""
+    monkeypatch.setattr(_numpy_fast, "CACHE_BYTES", 1)
+    x = np.random.default_rng(3).standard_normal((2, 3, 9, 8)).round()
+    kwargs = dict(kernel_size=3, stride=2, padding=1)
+    cfg = _config.pool2d(x.shape, 3, 2, 1, 1, False)
+    g, (gx,) = autograd(lambda xt: F.max_pool2d(xt, **kwargs), x)
+    assert_same(_numpy_fast.max_pool_grad(x, g, cfg), gx, "one plane per block")
+    x[1, 2, 4, 4] = np.nan
+    g, (gx,) = autograd(lambda xt: F.max_pool2d(xt, **kwargs), x)
+    assert _numpy_fast.max_pool_grad(x, g, cfg) is None
+    assert_same(numpy_ops.max_pool2d_backward(g, x, **kwargs), gx, "numpy fast")
+
+
 def test_a_window_wholly_in_the_padding_sends_its_gradient_nowhere(x=None, kwargs=None):
     """Such a window reads no input (its output is -inf): cnnqa drops its gradient; all versions agree."""
     if x is None:  # the issue's example: 2x2 input, kernel 2, stride 1, padding 1, dilation 3
