@@ -258,16 +258,15 @@ def conv_depthwise(x: np.ndarray, weight: np.ndarray, origin, stride, dilation, 
     """Conv with one input channel per group, reading ``x`` from ``origin``: a multiply-add per kernel tap.
 
     With stride 1, each tap is one contiguous slice of a flat buffer that holds every image of a
-    block of channels (:func:`_depthwise_flat`): a 3x3 kernel costs three ``einsum`` calls and two
-    adds per block. Other strides take the taps as strided views of the padded window, image by
-    image.
+    block of channels (:func:`_depthwise_flat`): one ``einsum`` per block. Other strides take the
+    taps as strided views of the padded window, image by image.
     """
     n, c = x.shape[:2]
     o, _, kh, kw = weight.shape
     out = np.empty((n, o, *out_hw), x.dtype)
     if stride == (1, 1):
         rows, width = _flat_rows(x.shape[2:], (kh, kw), origin, dilation, out_hw)
-        per_image = x.itemsize * rows * width * (1 + 2 * (o // c))  # one channel's buffer and sums
+        per_image = x.itemsize * rows * width * (kw + o // c)  # one channel's buffers and sums
 
         def work(part):
             _depthwise_flat(x[part], weight, origin, dilation, out[part])
@@ -303,48 +302,49 @@ def _flat_rows(hw, kernel, origin, dilation, out_hw) -> tuple[int, int]:
 
 
 def _depthwise_flat(x: np.ndarray, weight: np.ndarray, origin, dilation, out: np.ndarray) -> None:
-    """Stride-1 depthwise conv into ``out``, each tap a contiguous slice of one flat buffer per channel.
+    """Stride-1 depthwise conv into ``out``: all kernel taps in one ``einsum`` over flat buffers.
 
     The images of a channel lie one after another in rows of the width :func:`_flat_rows` gives,
     with shared zero rows between them for the vertical padding. Tap ``(i, j)`` then reads, for
-    every output pixel of every image at once, the buffer shifted by ``i*dh*R + j*dw - left``.
-    The taps of one kernel column, a strided view of the buffer, are one ``einsum``: a
-    multiply-add pass per tap (measured: 20% faster than a multiply and an add per tap).
-    Columns need no padding: where an output column's tap falls off its row, it reads the
-    neighbouring row instead, so those columns of that kernel column's partial sum are zeroed
-    (a strided write per column) before the sum is added in. Without padded columns the copy in
-    and the copy out move whole image planes. A block of channels at a time (:data:`CACHE_BYTES`),
-    so that the passes stay in cache.
+    every output pixel of every image at once, a buffer shifted by ``i*dh*R + j*dw - left``: one
+    contiguous run. Columns need no padding: where an output column's tap falls off its row, it
+    reads the neighbouring row instead, so each kernel column ``j`` reads a copy of the buffer in
+    which the columns it must only ever see across a row's end are zero. The ``kW`` copies lie at
+    a fixed step, so the taps are two axes of a strided view, and one ``einsum`` does a
+    multiply-add pass per tap (measured: two thirds of the time of a multiply and an add per
+    tap). Without padded columns the copies in and out move whole image planes. A block of
+    channels at a time (:data:`CACHE_BYTES`), so that the passes stay in cache.
     """
     n, c, h, w_in = x.shape
     o, _, kh, kw = weight.shape
     (dh, dw), (ho, wo), (top, left) = dilation, out.shape[2:], (-origin[0], -origin[1])
     rows, r = _flat_rows((h, w_in), (kh, kw), origin, dilation, (ho, wo))
     zeros, multiplier = rows - h, o // c
-    deltas = [j * dw - left for j in range(kw)]  # column offset of each kernel column's tap
-    head = max(0, -min(deltas) - (zeros - top) * r)  # zeros before the first image: no slice starts below 0
-    start = head + (zeros - top) * r  # where the tap (0, j) of output pixel 0 reads, less deltas[j]
+    deltas = [j * dw - left for j in range(kw)]  # column offset of each kernel column's taps
+    # Input columns a kernel column reads only across a row's end: for an output column k < W' <= R,
+    # k + delta wraps to the previous row's last -delta columns, or to the next row's first delta.
+    hidden = [slice(max(0, r + delta), w_in) if delta < 0 else slice(0, min(delta, w_in)) for delta in deltas]
+    head = max(0, -min(deltas) - (zeros - top) * r)  # zeros before the first image: no run starts below 0
+    start = head + (zeros - top) * r  # where tap (0, j) of output pixel 0 reads, less deltas[j]
     m = ((n - 1) * rows + ho) * r  # from the first image's first output row to the last image's last
-    off_row = {j: [k for k in range(wo) if not 0 <= k + delta < w_in] for j, delta in enumerate(deltas)}
     w = weight.reshape(c, multiplier, kh, kw)
-    block = max(1, min(c, CACHE_BYTES // (x.itemsize * n * rows * r * (1 + 2 * multiplier))))
-    buffer = np.zeros((block, head + (n * rows + zeros) * r + max(0, *deltas) + r), x.dtype)
-    images = buffer[:, head + zeros * r : head + (zeros + n * rows) * r].reshape(block, n, rows, r)[:, :, :h, :w_in]
+    length = head + (n * rows + zeros) * r + max(0, *deltas) + r
+    block = max(1, min(c, CACHE_BYTES // (x.itemsize * n * rows * r * (kw + multiplier))))
+    buffers = np.zeros((kw, block, length), x.dtype)  # one per kernel column
+    images = buffers[:, :, head + zeros * r : head + (zeros + n * rows) * r].reshape(kw, block, n, rows, r)
+    images = images[..., :h, :w_in]
     acc = np.empty((block, multiplier, n * rows * r), x.dtype)
-    sums = np.empty((block, multiplier, m), x.dtype)
+    item = x.itemsize
     for s in range(0, c, block):
         b = min(block, c - s)
-        images[:b] = x[:, s : s + b].transpose(1, 0, 2, 3)
-        for j in range(kw):
-            into = acc[:b, :, :m] if j == 0 else sums[:b]
-            # (b, kH, m): kernel column j's taps, one row of the kernel each, without a copy
-            taps = as_strided(buffer[:b, start + deltas[j] :], (b, kh, m), (buffer.strides[0], dh * r * x.itemsize,
-                              x.itemsize), writeable=False)
-            np.einsum("cki,cim->ckm", w[s : s + b, :, :, j], taps, out=into)  # a multiply-add per tap
-            for k in off_row[j]:
-                into[..., k::r] = 0
-            if j:
-                acc[:b, :, :m] += into
+        images[0, :b] = x[:, s : s + b].transpose(1, 0, 2, 3)
+        images[1:, :b] = images[0, :b]
+        for j, columns in enumerate(hidden):
+            images[j, :b, ..., columns] = 0
+        # (b, kH, kW, m): tap (i, j) of every output pixel; kernel column j's in buffer j
+        taps = as_strided(buffers[0, :b, start + deltas[0] :], (b, kh, kw, m),
+                          (length * item, dh * r * item, (block * length + dw) * item, item), writeable=False)
+        np.einsum("ckij,cijm->ckm", w[s : s + b], taps, out=acc[:b, :, :m])
         result = acc[:b].reshape(b * multiplier, n, rows, r)[:, :, :ho, :wo]
         out[:, s * multiplier : (s + b) * multiplier] = result.transpose(1, 0, 2, 3)
 
