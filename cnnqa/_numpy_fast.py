@@ -52,12 +52,14 @@ def tap(x: np.ndarray, offset: tuple[int, int], stride, out_hw) -> np.ndarray:
     return x[..., i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
 
 
-def chunks(n: int, per_item_bytes: int, target: int = CHUNK_BYTES, at_least: int = 1):
-    """Slices of ``range(n)`` of near-equal size whose scratch stays under ``target`` and :data:`WORKSPACE_BYTES`.
+def chunks(n: int, per_item_bytes: int, target: int | None = None, at_least: int = 1):
+    """Slices of ``range(n)`` of near-equal size whose scratch stays under ``target`` (by default
+    :data:`CHUNK_BYTES`) and :data:`WORKSPACE_BYTES`.
 
     A chunk holds at least ``at_least`` items if :data:`WORKSPACE_BYTES` allows, and always one,
     whatever its size.
     """
+    target = CHUNK_BYTES if target is None else target  # read when called: tests and benchmarks set it
     per_item_bytes = max(1, per_item_bytes)
     step = max(1, min(max(at_least, target // per_item_bytes), WORKSPACE_BYTES // per_item_bytes))
     count = -(-n // step)

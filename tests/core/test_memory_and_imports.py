@@ -59,9 +59,12 @@ def test_pure_python_modules_import_only_the_standard_library_and_cnnqa(module):
 
 
 def test_two_workers_give_the_same_result(monkeypatch):
-    x = np.random.default_rng(0).standard_normal((4, 8, 9, 9))
+    x = np.random.default_rng(0).standard_normal((4, 8, 5, _numpy_fast.WIDE_ROW))  # wide rows: chunks of any size
     w = np.random.default_rng(1).standard_normal((6, 8, 3, 3))
     monkeypatch.setattr(_numpy_fast, "CHUNK_BYTES", 1)  # one image per chunk: four chunks
     monkeypatch.setattr(_numpy_fast, "NUM_WORKERS", 2)
+    parts, run_chunks = [], _numpy_fast.run_chunks
+    monkeypatch.setattr(_numpy_fast, "run_chunks", lambda work, chunks: parts.append(len(chunks)) or run_chunks(work, chunks))
     expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy()
     np.testing.assert_allclose(numpy_ops.conv2d(x, w, padding=1), expected, rtol=1e-10, atol=1e-10)
+    assert parts == [4]
