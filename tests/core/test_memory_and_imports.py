@@ -64,7 +64,12 @@ def test_two_workers_give_the_same_result(monkeypatch):
     monkeypatch.setattr(_numpy_fast, "CHUNK_BYTES", 1)  # one image per chunk: four chunks
     monkeypatch.setattr(_numpy_fast, "NUM_WORKERS", 2)
     parts, run_chunks = [], _numpy_fast.run_chunks
-    monkeypatch.setattr(_numpy_fast, "run_chunks", lambda work, chunks: parts.append(len(chunks)) or run_chunks(work, chunks))
+
+    def counted(work, chunks):
+        parts.append(len(chunks))
+        run_chunks(work, chunks)
+
+    monkeypatch.setattr(_numpy_fast, "run_chunks", counted)
     expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy()
     np.testing.assert_allclose(numpy_ops.conv2d(x, w, padding=1), expected, rtol=1e-10, atol=1e-10)
     assert parts == [4]
